@@ -1,0 +1,3 @@
+from pakta.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""One error tree for the whole library; the CLI turns each into its exit code.
+
+Exit codes: 0 ok; 1 verification found problems; 2 usage; 3 bad input (roster, config,
+template, PDF); 4 render or signing failure; 5 environment (missing library or tool).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PaktaError(Exception):
+    """Root of every error pakta raises on purpose. Never carries a secret."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        """What went wrong and what to do about it, for a person."""
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class UsageError(PaktaError):
+    exit_code = 2
+
+
+class InputError(PaktaError):
+    """Bad input: roster, config, template or PDF."""
+
+    exit_code = 3
+
+
+class ConfigError(InputError):
+    pass
+
+
+class TemplateError(InputError):
+    pass
+
+
+class PdfInputError(InputError):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file, located by file, row and column."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class RosterError(InputError):
+    """Every problem found in a roster, in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        n = len(problems)
+        head = f"roster has {n} problem{'s' if n != 1 else ''}:"
+        super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
+
+
+class RenderError(PaktaError):
+    exit_code = 4
+
+
+class SigningError(PaktaError):
+    exit_code = 4
+
+
+class SigningRefused(InputError):
+    """The signing request itself is wrong (key, certificate, slot, file): nothing written."""
+
+
+class OutputExistsError(UsageError):
+    """A file would be overwritten that differs from what we would write."""
+
+
+class EnvironmentProblem(PaktaError):
+    exit_code = 5
+
+
+class VerificationFailed(PaktaError):
+    exit_code = 1

@@ -1,0 +1,247 @@
+"""The generation ledger: a SQLite file recording every issued document, every signature
+and every verification.
+
+The ledger is the secretariat's memory: a signed file is the document it issued only if
+its first revision (the first `size` bytes) hashes to the recorded SHA-256. Several pakta
+processes may write at once, so the database runs in WAL mode with a busy timeout and
+every write is one short transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+# Each entry migrates the schema from version (index) to version (index + 1).
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE documents (
+        doc_id TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        region_code TEXT NOT NULL,
+        province TEXT NOT NULL,
+        head_name TEXT NOT NULL,
+        head_title TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        rendered_at TEXT NOT NULL
+    );
+    CREATE INDEX documents_sha256 ON documents (sha256);
+    CREATE TABLE signatures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        signer_name TEXT NOT NULL,
+        cert_sha256 TEXT NOT NULL,
+        signed_at TEXT NOT NULL,
+        sha256_after TEXT NOT NULL,
+        path TEXT NOT NULL
+    );
+    CREATE INDEX signatures_doc ON signatures (doc_id);
+    CREATE TABLE verifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        verified_at TEXT NOT NULL
+    );
+    CREATE INDEX verifications_doc ON verifications (doc_id);
+    """,
+]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_EOF_MARKER = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
+
+
+def first_revision_length(data: bytes) -> int:
+    """Length of a PDF's first revision: up to and including its first %%EOF line.
+
+    A file pakta rendered has exactly one revision; each signature appends one more.
+    """
+    match = _EOF_MARKER.search(data)
+    return match.end() if match else len(data)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str  # "75-gorontalo-pakta-integritas": the canonical file stem
+    template: str
+    region_code: str
+    province: str
+    head_name: str  # full name as on the roster
+    head_title: str  # "Pj. Gubernur Gorontalo"
+    path: str
+    size: int
+    sha256: str
+    rendered_at: str
+
+
+@dataclass(frozen=True)
+class SignatureRecord:
+    doc_id: str
+    slot: str
+    signer_name: str
+    cert_sha256: str
+    signed_at: str
+    sha256_after: str
+    path: str
+
+
+@dataclass(frozen=True)
+class VerificationRecord:
+    doc_id: str | None
+    path: str
+    sha256: str
+    status: str
+    detail: str
+    verified_at: str
+
+
+class Ledger:
+    """A handle on the ledger file; create it on first use and migrate it forward."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on
+        # the busy timeout instead of failing with "database is locked" mid-transaction.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                from pakta.errors import InputError
+
+                raise InputError(
+                    f"{self.path}: ledger schema {version} is newer than this pakta "
+                    f"understands ({SCHEMA_VERSION})", hint="upgrade pakta")
+            for step in MIGRATIONS[version:]:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # documents -------------------------------------------------------------------------
+
+    def record_document(self, record: DocumentRecord) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (record.doc_id, record.template, record.region_code, record.province,
+                 record.head_name, record.head_title, record.path, record.size,
+                 record.sha256, record.rendered_at),
+            )
+
+    def record_documents(self, records: list[DocumentRecord]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(r.doc_id, r.template, r.region_code, r.province, r.head_name,
+                  r.head_title, r.path, r.size, r.sha256, r.rendered_at) for r in records],
+            )
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return DocumentRecord(**dict(row)) if row else None
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        return [DocumentRecord(**dict(r)) for r in rows]
+
+    def issued_document_for(self, data: bytes) -> DocumentRecord | None:
+        """The issued document whose bytes this file starts with (its first revision)."""
+        length = first_revision_length(data)
+        digest = sha256_hex(data[:length])
+        row = self._db.execute(
+            "SELECT * FROM documents WHERE sha256 = ? AND size = ?", (digest, length)
+        ).fetchone()
+        return DocumentRecord(**dict(row)) if row else None
+
+    # signatures ------------------------------------------------------------------------
+
+    def record_signature(self, record: SignatureRecord) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO signatures (doc_id, slot, signer_name, cert_sha256, signed_at,"
+                " sha256_after, path) VALUES (?,?,?,?,?,?,?)",
+                (record.doc_id, record.slot, record.signer_name, record.cert_sha256,
+                 record.signed_at, record.sha256_after, record.path),
+            )
+
+    def signatures(self, doc_id: str | None = None) -> list[SignatureRecord]:
+        sql = ("SELECT doc_id, slot, signer_name, cert_sha256, signed_at, sha256_after, path"
+               " FROM signatures")
+        args: tuple[str, ...] = ()
+        if doc_id is not None:
+            sql += " WHERE doc_id = ?"
+            args = (doc_id,)
+        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [SignatureRecord(**dict(r)) for r in rows]
+
+    # verifications ---------------------------------------------------------------------
+
+    def record_verifications(self, records: list[VerificationRecord]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO verifications (doc_id, path, sha256, status, detail, verified_at)"
+                " VALUES (?,?,?,?,?,?)",
+                [(r.doc_id, r.path, r.sha256, r.status, r.detail, r.verified_at)
+                 for r in records],
+            )
+
+    def latest_verifications(self) -> dict[str, VerificationRecord]:
+        """The newest verification of each document, by doc_id."""
+        rows = self._db.execute(
+            "SELECT doc_id, path, sha256, status, detail, verified_at FROM verifications"
+            " WHERE id IN (SELECT MAX(id) FROM verifications WHERE doc_id IS NOT NULL"
+            " GROUP BY doc_id)"
+        ).fetchall()
+        return {r["doc_id"]: VerificationRecord(**dict(r)) for r in rows}
