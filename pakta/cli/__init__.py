@@ -1,0 +1,69 @@
+"""The command line: the only package that imports click.
+
+Each command parses its arguments, calls the library and prints. Results go to stdout;
+progress, logs and errors go to stderr. Every PaktaError becomes its exit code; a
+traceback is shown only with --verbose. Heavy libraries (WeasyPrint, pyHanko) are
+imported inside the commands that need them, so `pakta --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from pakta import __version__
+from pakta.errors import PaktaError
+
+
+class PaktaGroup(click.Group):
+    """Runs commands with pakta's error handling: message and exit code, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PaktaError as exc:
+            if ctx.meta.get("pakta.verbose"):
+                raise
+            click.echo(f"error: {exc.diagnostics()}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=PaktaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pakta")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug logs and tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Render, sign and verify integrity pacts (pakta integritas) and declarations.
+
+    \b
+    Secretariat:  pakta init, pakta roster check, pakta render, pakta status
+    Signers:      pakta sign
+    Auditors:     pakta verify
+    """
+    ctx.meta["pakta.verbose"] = verbose
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register() -> None:
+    # Each module adds its commands to `main`; imported here so they stay light.
+    from pakta.cli import render as _render  # noqa: F401
+
+    for optional in ("sign", "verify", "workflow", "pki"):
+        try:
+            __import__(f"pakta.cli.{optional}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pakta.cli.{optional}":
+                raise
+
+
+_register()

@@ -1,0 +1,132 @@
+"""pakta.toml -> a typed, frozen Workspace. Unknown keys are rejected, not ignored."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pakta.errors import ConfigError
+
+CONFIG_NAME = "pakta.toml"
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    place: str
+    date: date
+
+
+@dataclass(frozen=True)
+class Witness:
+    """The co-signer of every pact: the chair of Bawaslu."""
+
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    event: Event
+    witness: Witness
+    templates: tuple[str, ...]
+    roster: Path
+    out: Path
+    ledger: Path
+
+    @property
+    def template_dir(self) -> Path:
+        """Workspace templates override or add to the built-in ones."""
+        return self.root / "templates"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def signed_dir(self) -> Path:
+        return self.root / "signed"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+
+SCHEMA: dict[str, set[str]] = {
+    "event": {"name", "place", "date"},
+    "witness": {"name", "title"},
+    "render": {"templates", "out"},
+    "roster": {"path"},
+    "ledger": {"path"},
+}
+
+
+def find_workspace(start: Path | None = None) -> Path:
+    """The nearest folder holding pakta.toml, from `start` upward."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {here} or any folder above it",
+        hint="run 'pakta init DIR' to create a workspace, or pass --workspace DIR",
+    )
+
+
+def load_workspace(root: Path | None = None) -> Workspace:
+    folder = find_workspace(root)
+    path = folder / CONFIG_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return parse_config(folder, data, path.name)
+
+
+def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) -> Workspace:
+    for section, value in data.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{source}: unknown section [{section}]",
+                              hint=f"known sections: {', '.join(sorted(SCHEMA))}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{section}] must be a table")
+        unknown = set(value) - SCHEMA[section]
+        if unknown:
+            raise ConfigError(f"{source}: unknown key '{sorted(unknown)[0]}' in [{section}]",
+                              hint=f"known keys: {', '.join(sorted(SCHEMA[section]))}")
+
+    def get(section: str, key: str, default: Any) -> Any:
+        return data.get(section, {}).get(key, default)
+
+    raw_date = get("event", "date", date(2024, 9, 17))
+    if isinstance(raw_date, str):
+        try:
+            raw_date = date.fromisoformat(raw_date)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: [event] date '{raw_date}' is not YYYY-MM-DD") from exc
+    if not isinstance(raw_date, date):
+        raise ConfigError(f"{source}: [event] date must be a date such as 2024-09-17")
+    templates = get("render", "templates", ["pakta-integritas", "deklarasi-netralitas"])
+    if not isinstance(templates, list) or not all(isinstance(t, str) for t in templates):
+        raise ConfigError(f"{source}: [render] templates must be a list of template names")
+    return Workspace(
+        root=root,
+        event=Event(
+            name=str(get("event", "name", "Rapat Koordinasi Nasional Netralitas ASN")),
+            place=str(get("event", "place", "Jakarta")),
+            date=raw_date,
+        ),
+        witness=Witness(
+            name=str(get("witness", "name", "Rahmat Bagja")),
+            title=str(get("witness", "title",
+                          "Ketua Badan Pengawas Pemilihan Umum Republik Indonesia")),
+        ),
+        templates=tuple(templates),
+        roster=root / str(get("roster", "path", "roster.csv")),
+        out=root / str(get("render", "out", "out")),
+        ledger=root / str(get("ledger", "path", "pakta.db")),
+    )
