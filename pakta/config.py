@@ -130,3 +130,77 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         out=root / str(get("render", "out", "out")),
         ledger=root / str(get("ledger", "path", "pakta.db")),
     )
+
+
+DEFAULT_CONFIG = """\
+# pakta workspace: the event, the witness, and where things go.
+[event]
+name = "Rapat Koordinasi Nasional Kesiapan Kepala Daerah Menjaga Netralitas ASN"
+place = "Jakarta"
+date = 2024-09-17
+
+[witness]
+name = "Rahmat Bagja"
+title = "Ketua Badan Pengawas Pemilihan Umum Republik Indonesia"
+
+[roster]
+path = "roster.csv"
+
+[render]
+templates = ["pakta-integritas", "deklarasi-netralitas"]
+out = "out"
+
+[ledger]
+path = "pakta.db"
+"""
+
+GITIGNORE = """\
+# Keys, passphrases and generated documents stay out of version control.
+pki/
+*.p12
+*.pfx
+*.key
+*.pem
+passphrase*
+out/
+signed/
+reports/
+*.db
+*.db-wal
+*.db-shm
+"""
+
+TEMPLATES_README = """\
+Workspace templates. A file here named like a built-in one (pakta-integritas.html.j2,
+deklarasi-netralitas.html.j2, _base.html.j2, _base.css) overrides it; any other
+<name>.html.j2 adds a template. Mark each signature slot with an element whose id is
+"slot-<name>" (e.g. <div class="slot" id="slot-kepala_daerah"></div>).
+"""
+
+
+def init_workspace(folder: Path, overwrite: bool = False) -> list[Path]:
+    """Write a new workspace; refuse to touch an existing pakta.toml unless overwrite."""
+    from importlib import resources
+
+    from pakta.errors import OutputExistsError
+
+    config = folder / CONFIG_NAME
+    if config.exists() and not overwrite:
+        raise OutputExistsError(f"{config} already exists",
+                                hint="nothing was written; pass --overwrite to replace it")
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = (resources.files("pakta") / "data" / "sample-roster.csv").read_bytes()
+    files = {
+        config: DEFAULT_CONFIG.encode(),
+        folder / "roster.csv": sample,
+        folder / ".gitignore": GITIGNORE.encode(),
+        folder / "templates" / "README.txt": TEMPLATES_README.encode(),
+    }
+    written = []
+    for path, data in files.items():
+        if path.exists() and not overwrite and path != config:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.append(path)
+    return written

@@ -33,6 +33,7 @@ MIGRATIONS: list[str] = [
         path TEXT NOT NULL,
         size INTEGER NOT NULL,
         sha256 TEXT NOT NULL,
+        input_sha256 TEXT NOT NULL,
         rendered_at TEXT NOT NULL
     );
     CREATE INDEX documents_sha256 ON documents (sha256);
@@ -92,6 +93,7 @@ class DocumentRecord:
     path: str
     size: int
     sha256: str
+    input_sha256: str  # hash of what it was rendered from: a rerun with the same skips it
     rendered_at: str
 
 
@@ -174,18 +176,19 @@ class Ledger:
     def record_document(self, record: DocumentRecord) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (record.doc_id, record.template, record.region_code, record.province,
                  record.head_name, record.head_title, record.path, record.size,
-                 record.sha256, record.rendered_at),
+                 record.sha256, record.input_sha256, record.rendered_at),
             )
 
     def record_documents(self, records: list[DocumentRecord]) -> None:
         with self._write() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(r.doc_id, r.template, r.region_code, r.province, r.head_name,
-                  r.head_title, r.path, r.size, r.sha256, r.rendered_at) for r in records],
+                  r.head_title, r.path, r.size, r.sha256, r.input_sha256, r.rendered_at)
+                 for r in records],
             )
 
     def document(self, doc_id: str) -> DocumentRecord | None:

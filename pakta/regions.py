@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from enum import Enum
+from enum import StrEnum
 
 
-class RegionKind(str, Enum):
+class RegionKind(StrEnum):
     PROVINSI = "provinsi"
     KABUPATEN = "kabupaten"
     KOTA = "kota"
@@ -36,7 +36,7 @@ KIND_ALIASES: dict[str, RegionKind] = {
 }
 
 
-class HeadStatus(str, Enum):
+class HeadStatus(StrEnum):
     """Whether the head holds the office or acts in it."""
 
     DEFINITIF = "definitif"

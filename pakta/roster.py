@@ -55,6 +55,11 @@ class RegionHead:
         return f"{self.kind.label} {self.region_name}"
 
     @property
+    def instansi(self) -> str:
+        """The government the head leads: 'Pemerintah Provinsi Gorontalo'."""
+        return f"Pemerintah {self.region_label}"
+
+    @property
     def plain_name(self) -> str:
         """The name without titles, as it stands in the signing certificate."""
         return plain_name(self.full_name)
@@ -146,7 +151,8 @@ def _read_xlsx(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[Probl
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         raise InputError(f"{path}: not a readable XLSX workbook ({exc})") from exc
     sheet = book.worksheets[0]
-    table = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    table = [["" if v is None else str(v) for v in row]
+             for row in sheet.iter_rows(values_only=True)]
     book.close()
     return _table_rows(path.name, table, first_row=1)
 

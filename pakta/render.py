@@ -1,0 +1,438 @@
+"""HTML -> PDF/A-3b with an empty signature field over every signature slot.
+
+Rendering is split as WeasyPrint splits it: `layout()` lays a document out (and gives
+the box of every slot, from the template's `id="slot-<name>"` elements), `write()` paints
+it to PDF/A and adds the signature fields in the same single revision, so the file the
+secretariat issues is exactly the first revision of every signed copy.
+
+Everything that can be set up once (Jinja environment, fonts, stylesheets, the locked
+URL fetcher) lives in a `Renderer`; a batch keeps one per worker process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pakta import __version__
+from pakta.config import Event, Witness
+from pakta.errors import OutputExistsError, RenderError, TemplateError
+from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
+from pakta.roster import RegionHead
+from pakta.templating import Catalogue, assets_dir
+
+if TYPE_CHECKING:
+    import pydyf
+    import weasyprint
+
+PX_TO_PT = 0.75  # CSS px are 1/96 in, PDF points 1/72 in
+PDF_VARIANT = "pdf/a-3b"
+
+
+@dataclass(frozen=True)
+class SlotBox:
+    """Where a signature slot landed: page index and PDF rectangle in points."""
+
+    name: str
+    page: int
+    rect: tuple[float, float, float, float]  # x1, y1, x2, y2; PDF y grows upward
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    head: RegionHead
+    template: str
+    doc_id: str  # "75-gorontalo-pakta-integritas", also the file stem
+    out_path: Path
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    job: RenderJob
+    pdf: bytes
+    slots: tuple[SlotBox, ...]
+    input_sha256: str
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    doc_id: str
+    path: Path
+    action: str  # "rendered", "unchanged", "overwritten" or "failed"
+    error: str | None = None
+
+
+@dataclass
+class RenderSummary:
+    outcomes: list[RenderOutcome] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for o in self.outcomes if o.action == action)
+
+    @property
+    def failed(self) -> list[RenderOutcome]:
+        return [o for o in self.outcomes if o.action == "failed"]
+
+
+class BlockedResource(Exception):
+    """A template or roster value tried to load something outside the sandbox."""
+
+
+class Renderer:
+    """Renders documents; build once per process and reuse."""
+
+    def __init__(self, template_dirs: Sequence[Path], event: Event, witness: Witness) -> None:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.catalogue = Catalogue(template_dirs[0] if template_dirs else None)
+        self.event = event
+        self.witness = witness
+        self.fonts = FontConfiguration()
+        self.fetcher = sandboxed_fetcher([*self.catalogue.folders, assets_dir()])
+        self._stylesheets: dict[str, list[weasyprint.CSS]] = {}
+        self._font_css = weasyprint.CSS(
+            string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
+        )
+
+    def stylesheets(self, template: str) -> list[weasyprint.CSS]:
+        import weasyprint
+
+        if template not in self._stylesheets:
+            sheets = [self._font_css]
+            css_path = self.catalogue.stylesheet_of(template)
+            if css_path is not None:
+                sheets.append(weasyprint.CSS(
+                    string=css_path.read_text(encoding="utf-8"),
+                    base_url=css_path.parent.as_uri() + "/",
+                    font_config=self.fonts, url_fetcher=self.fetcher))
+            self._stylesheets[template] = sheets
+        return self._stylesheets[template]
+
+    def context(self, job: RenderJob) -> dict[str, Any]:
+        return {"head": job.head, "event": self.event, "witness": self.witness,
+                "document_id": job.doc_id}
+
+    def input_fingerprint(self, job: RenderJob) -> str:
+        """Hash of everything the output depends on: pakta, template sources, values."""
+        info = self.catalogue.info(job.template)
+        digest = hashlib.sha256(__version__.encode())
+        for folder in self.catalogue.folders:
+            for path in sorted(folder.glob("*")):
+                if path.suffix in (".j2", ".css"):
+                    digest.update(path.name.encode() + path.read_bytes())
+        values = {"head": asdict(job.head), "event": asdict(self.event),
+                  "witness": asdict(self.witness), "doc_id": job.doc_id,
+                  "slots": info.slots}
+        digest.update(json.dumps(values, sort_keys=True, default=str).encode())
+        return digest.hexdigest()
+
+    def layout(self, job: RenderJob) -> tuple[weasyprint.Document, tuple[SlotBox, ...]]:
+        import weasyprint
+
+        info = self.catalogue.info(job.template)
+        html = self.catalogue.render(job.template, self.context(job))
+        try:
+            document = weasyprint.HTML(
+                string=html, base_url=info.path.parent.as_uri() + "/",
+                url_fetcher=self.fetcher,
+            ).render(stylesheets=self.stylesheets(job.template), font_config=self.fonts)
+        except BlockedResource as exc:
+            raise TemplateError(f"template '{job.template}': {exc}") from exc
+        return document, slot_boxes(document, info.slots, job.template)
+
+    def render(self, job: RenderJob) -> RenderedDocument:
+        document, slots = self.layout(job)
+        pdf = document.write_pdf(
+            pdf_variant=PDF_VARIANT,
+            finisher=lambda _doc, pdf: add_signature_fields(pdf, slots),
+        )
+        return RenderedDocument(job, pdf, slots, self.input_fingerprint(job))
+
+
+def font_face_css() -> str:
+    """@font-face rules for the fonts shipped with pakta: output never depends on the
+    machine's fonts."""
+    fonts = assets_dir() / "fonts"
+    faces = [("Pakta Serif", "LiberationSerif-Regular.ttf", "normal", "normal"),
+             ("Pakta Serif", "LiberationSerif-Bold.ttf", "bold", "normal"),
+             ("Pakta Serif", "LiberationSerif-Italic.ttf", "normal", "italic"),
+             ("Pakta Sans", "LiberationSans-Regular.ttf", "normal", "normal"),
+             ("Pakta Sans", "LiberationSans-Bold.ttf", "bold", "normal")]
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; src: url("{(fonts / file).as_uri()}");'
+        f" font-weight: {weight}; font-style: {style}; }}"
+        for family, file, weight, style in faces
+    )
+
+
+def sandboxed_fetcher(allowed: Iterable[Path]) -> Any:
+    """A URL fetcher that serves only files under `allowed` folders and data: URIs.
+
+    This is the security boundary for HTML: no network, no file outside the template
+    folders and pakta's own assets, whatever a template or a roster value says.
+    """
+    from urllib.parse import unquote, urlparse
+
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    roots = [p.resolve() for p in allowed]
+
+    class Blocked(BlockedResource, FatalURLFetchingError):
+        pass
+
+    class SandboxedFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                    return super().fetch(url, headers)
+                raise Blocked(f"blocked '{url}': only files in the template folders and "
+                              "pakta's assets may be loaded")
+            raise Blocked(f"blocked '{url}': templates may not load anything from the network")
+
+    return SandboxedFetcher(fail_on_errors=True, allowed_protocols=["file", "data"])
+
+
+def slot_boxes(
+    document: weasyprint.Document, slots: Sequence[str], template: str
+) -> tuple[SlotBox, ...]:
+    """The PDF rectangle of every declared slot, taken from the layout."""
+    boxes = []
+    for name in slots:
+        for index, page in enumerate(document.pages):
+            anchor = page.anchors.get(f"slot-{name}")
+            if anchor is None:
+                continue
+            x1, y1, x2, y2 = anchor
+            height = page.height * PX_TO_PT
+            rect = (round(x1 * PX_TO_PT, 2), round(height - y2 * PX_TO_PT, 2),
+                    round(x2 * PX_TO_PT, 2), round(height - y1 * PX_TO_PT, 2))
+            if rect[2] - rect[0] < 1 or rect[3] - rect[1] < 1:
+                raise TemplateError(f"template '{template}': slot '{name}' has an empty box",
+                                    hint="give the slot element a width and a height")
+            boxes.append(SlotBox(name, index, rect))
+            break
+        else:
+            raise TemplateError(f"template '{template}': slot '{name}' is not laid out",
+                                hint="is the element hidden (display: none)?")
+    return tuple(boxes)
+
+
+def add_signature_fields(pdf: pydyf.PDF, slots: Sequence[SlotBox]) -> None:
+    """Empty /Sig fields with widgets over the slots, written in the same revision."""
+    import pydyf
+
+    if not slots:
+        return
+    page_numbers = pdf.pages["Kids"][::3]
+    form = pdf.catalog.get("AcroForm")
+    if form is None:
+        form = pydyf.Dictionary({"Fields": pydyf.Array()})
+        pdf.catalog["AcroForm"] = form
+    for slot in slots:
+        page = pdf.objects[page_numbers[slot.page]]
+        x1, y1, x2, y2 = slot.rect
+        # PDF/A wants an appearance for every widget: an empty one until it is signed.
+        appearance = pydyf.Stream([], {
+            "Type": "/XObject", "Subtype": "/Form",
+            "BBox": pydyf.Array([0, 0, round(x2 - x1, 2), round(y2 - y1, 2)]),
+        })
+        pdf.add_object(appearance)
+        widget = pydyf.Dictionary({
+            "Type": "/Annot", "Subtype": "/Widget", "FT": "/Sig",
+            "T": pydyf.String(slot.name),
+            "TU": pydyf.String(f"Tanda tangan: {slot.name}"),
+            "Rect": pydyf.Array(slot.rect),
+            "F": 4,  # print
+            "P": page.reference,
+            "AP": pydyf.Dictionary({"N": appearance.reference}),
+        })
+        pdf.add_object(widget)
+        page.setdefault("Annots", pydyf.Array()).append(widget.reference)
+        form["Fields"].append(widget.reference)
+
+
+# ---------------------------------------------------------------------------------------
+# Batches
+
+
+def doc_id_for(head: RegionHead, template: str) -> str:
+    return f"{head.slug}-{template}"
+
+
+def plan_jobs(
+    heads: Sequence[RegionHead], templates: Sequence[str], out_dir: Path,
+    only: Sequence[str] = (),
+) -> list[RenderJob]:
+    wanted = set(only)
+    unknown = wanted - {h.code for h in heads}
+    if unknown:
+        raise TemplateError(f"--only: no head with region code {', '.join(sorted(unknown))}")
+    jobs = []
+    for head in heads:
+        if wanted and head.code not in wanted:
+            continue
+        for template in templates:
+            doc_id = doc_id_for(head, template)
+            jobs.append(RenderJob(head, template, doc_id, out_dir / f"{doc_id}.pdf"))
+    return jobs
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        return sha256_hex(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: never half a file."""
+    temp = temp_path_for(path)
+    try:
+        with open(temp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def temp_path_for(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.part")
+
+
+_worker: Renderer | None = None
+
+
+def _init_worker(template_dir: Path | None, event: Event, witness: Witness) -> None:
+    global _worker
+    _worker = Renderer([template_dir] if template_dir else [], event, witness)
+
+
+def _render_in_worker(job: RenderJob) -> RenderedDocument | RenderOutcome:
+    assert _worker is not None
+    try:
+        return _worker.render(job)
+    except (TemplateError, RenderError) as exc:
+        return RenderOutcome(job.doc_id, job.out_path, "failed", exc.message)
+    except Exception as exc:  # WeasyPrint can fail in many ways; report, don't stop
+        return RenderOutcome(job.doc_id, job.out_path, "failed", f"{type(exc).__name__}: {exc}")
+
+
+def render_batch(
+    jobs: Sequence[RenderJob],
+    *,
+    template_dir: Path | None,
+    event: Event,
+    witness: Witness,
+    ledger: Ledger,
+    overwrite: bool = False,
+    workers: int = 1,
+    progress: Callable[[RenderOutcome], None] | None = None,
+) -> RenderSummary:
+    """Render `jobs`, skipping what is already rendered from the same input.
+
+    Plans every output first: a file that exists and is not the ledger's rendering of
+    the same input (hand-edited, signed in place, or rendered from other data) stops
+    the batch before any work, unless `overwrite`.
+    """
+    summary = RenderSummary()
+    checker = Renderer([template_dir] if template_dir else [], event, witness)
+    todo: list[RenderJob] = []
+    conflicts: list[RenderJob] = []
+    for job in jobs:
+        _remove_stale_temps(job.out_path)
+        current = file_sha256(job.out_path)
+        if current is None:
+            todo.append(job)
+            continue
+        record = ledger.document(job.doc_id)
+        if (record is not None and record.sha256 == current
+                and record.input_sha256 == checker.input_fingerprint(job)):
+            outcome = RenderOutcome(job.doc_id, job.out_path, "unchanged")
+            summary.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+        elif overwrite:
+            todo.append(job)
+        else:
+            conflicts.append(job)
+    if conflicts:
+        names = "\n".join(f"  {j.out_path}" for j in conflicts[:10])
+        more = f"\n  ... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+        raise OutputExistsError(
+            f"{len(conflicts)} output file(s) exist and differ from what this roster and "
+            f"these templates render (edited, signed, or rendered from other data):\n"
+            f"{names}{more}",
+            hint="nothing was rendered; move them away or pass --overwrite",
+        )
+    for job in todo:
+        job.out_path.parent.mkdir(parents=True, exist_ok=True)
+    for result in _run(todo, template_dir, event, witness, workers, checker):
+        outcome = result if isinstance(result, RenderOutcome) else _store(result, ledger)
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    return summary
+
+
+def _run(
+    jobs: Sequence[RenderJob], template_dir: Path | None, event: Event, witness: Witness,
+    workers: int, local: Renderer,
+) -> Iterator[RenderedDocument | RenderOutcome]:
+    if workers <= 1 or len(jobs) < 4:
+        global _worker
+        _worker = local
+        yield from map(_render_in_worker, jobs)
+        return
+    import multiprocessing
+
+    # fork shares the parent's imported WeasyPrint; spawn would re-import it per worker.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker, initargs=(template_dir, event, witness),
+    ) as pool:
+        yield from pool.map(_render_in_worker, jobs, chunksize=4)
+
+
+def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
+    """Ledger row first, then the rename: a crash between the two leaves a ledger row
+    with no file (re-rendered next time), never a file the ledger does not know."""
+    job = result.job
+    existed = job.out_path.exists()
+    temp = temp_path_for(job.out_path)
+    try:
+        with open(temp, "wb") as out:
+            out.write(result.pdf)
+            out.flush()
+            os.fsync(out.fileno())
+        ledger.record_document(DocumentRecord(
+            doc_id=job.doc_id, template=job.template, region_code=job.head.code,
+            province=job.head.province, head_name=job.head.full_name,
+            head_title=job.head.title, path=str(job.out_path), size=len(result.pdf),
+            sha256=sha256_hex(result.pdf), input_sha256=result.input_sha256,
+            rendered_at=now_iso()))
+        os.replace(temp, job.out_path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return RenderOutcome(job.doc_id, job.out_path, "overwritten" if existed else "rendered")
+
+
+def _remove_stale_temps(path: Path) -> None:
+    for stale in path.parent.glob(f".{path.name}.*.part"):
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Verification reports: text, JSON, CSV and HTML."""

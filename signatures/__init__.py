@@ -1,0 +1,1 @@
+"""pakta's signature profiles (installed as the package pakta._signatures)."""

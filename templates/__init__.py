@@ -1,0 +1,1 @@
+"""pakta's built-in document templates (installed as the package pakta._templates)."""
