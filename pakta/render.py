@@ -380,6 +380,9 @@ def render_batch(
             hint="nothing was rendered; move them away or pass --overwrite",
         )
     for job in todo:
+        # Jinja is cheap next to layout: a template that cannot be filled for some head
+        # stops the batch here, before any PDF is written.
+        checker.catalogue.render(job.template, checker.context(job))
         job.out_path.parent.mkdir(parents=True, exist_ok=True)
     for result in _run(todo, template_dir, event, witness, workers, checker):
         outcome = result if isinstance(result, RenderOutcome) else _store(result, ledger)

@@ -105,7 +105,7 @@ def load_roster(path: Path) -> list[RegionHead]:
     rows, problems = read_rows(path)
     heads = validate_rows(path.name, rows, problems)
     if problems:
-        raise RosterError(problems)
+        raise RosterError(sorted(problems, key=lambda p: (p.row or 0)))
     return heads
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 from pakta import __version__
 from pakta.errors import PaktaError
@@ -52,6 +55,11 @@ def main(ctx: click.Context, verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def progress_bar(total: int, label: str) -> ProgressBar[int]:
+    """A progress bar on stderr; click hides it when stderr is not a terminal."""
+    return click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
 
 
 def _register() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pakta.cli import main
+from pakta.cli import main, progress_bar
 from pakta.config import Workspace, init_workspace, load_workspace
 
 workspace_option = click.option(
@@ -104,7 +104,7 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
         catalogue.info(name)  # unknown or broken templates fail before any work
     planned = plan_jobs(heads, names, out_dir or ws.out, only)
     workers = jobs or os.cpu_count() or 1
-    with Ledger(ws.ledger) as ledger, _progress(len(planned), "rendering") as bar:
+    with Ledger(ws.ledger) as ledger, progress_bar(len(planned), "rendering") as bar:
         summary = render_batch(
             planned, template_dir=ws.template_dir, event=ws.event, witness=ws.witness,
             ledger=ledger, overwrite=overwrite, workers=workers,
@@ -140,11 +140,6 @@ def doctor() -> None:
         click.echo("install them with: make system-deps (as root) or apt-get install "
                    "libharfbuzz-subset0 libpango-1.0-0 poppler-utils qpdf softhsm2", err=True)
         raise SystemExit(5)
-
-
-def _progress(total: int, label: str) -> click.progressbar[int]:
-    """A progress bar on stderr (hidden when stderr is not a terminal)."""
-    return click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
 
 
 def workspace_of(path: Path | None) -> Workspace:

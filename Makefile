@@ -1,0 +1,44 @@
+# pakta: two commands for a new user.
+#   make demo   set up, then render, sign and verify the sample batch end to end
+#   make test   set up with the test tools, then lint, type-check and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test bench setup setup-test system-deps lint clean
+
+demo: setup
+	bash scripts/demo.sh
+
+test: setup-test lint
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+bench: setup-test
+	$(BIN)/python benchmarks/run.py
+
+lint:
+	$(BIN)/ruff check pakta tests benchmarks
+	$(BIN)/mypy
+
+setup: system-deps $(VENV)/.installed
+
+setup-test: system-deps $(VENV)/.installed-test
+
+# Debian/Ubuntu packages: installed with apt as root, otherwise listed for you to install.
+system-deps:
+	bash scripts/system-deps.sh
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache
