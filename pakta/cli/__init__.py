@@ -59,7 +59,8 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 def progress_bar(total: int, label: str) -> ProgressBar[int]:
     """A progress bar on stderr; click hides it when stderr is not a terminal."""
-    return click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
+    stderr = click.get_text_stream("stderr")
+    return click.progressbar(length=total, label=label, file=stderr)  # type: ignore[operator]
 
 
 def _register() -> None:
