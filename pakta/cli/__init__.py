@@ -59,8 +59,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 def progress_bar(total: int, label: str) -> ProgressBar[int]:
     """A progress bar on stderr; click hides it when stderr is not a terminal."""
-    stderr = click.get_text_stream("stderr")
-    return click.progressbar(length=total, label=label, file=stderr)  # type: ignore[operator]
+    return click.progressbar(length=total, label=label, file=sys.stderr)
 
 
 def _register() -> None:
