@@ -67,6 +67,7 @@ class RenderOutcome:
     path: Path
     action: str  # "rendered", "unchanged", "overwritten" or "failed"
     error: str | None = None
+    exit_code: int = 0  # of the error, for the command's own exit code
 
 
 @dataclass
@@ -136,6 +137,7 @@ class Renderer:
 
     def layout(self, job: RenderJob) -> tuple[weasyprint.Document, tuple[SlotBox, ...]]:
         import weasyprint
+        from weasyprint.urls import FatalURLFetchingError
 
         info = self.catalogue.info(job.template)
         html = self.catalogue.render(job.template, self.context(job))
@@ -144,8 +146,10 @@ class Renderer:
                 string=html, base_url=info.path.parent.as_uri() + "/",
                 url_fetcher=self.fetcher,
             ).render(stylesheets=self.stylesheets(job.template), font_config=self.fonts)
-        except BlockedResource as exc:
-            raise TemplateError(f"template '{job.template}': {exc}") from exc
+        except FatalURLFetchingError as exc:
+            # The sandbox's refusal arrives wrapped by WeasyPrint; report the refusal.
+            cause = exc.__cause__ if isinstance(exc.__cause__, BlockedResource) else exc
+            raise TemplateError(f"template '{job.template}': {cause}") from exc
         return document, slot_boxes(document, info.slots, job.template)
 
     def render(self, job: RenderJob) -> RenderedDocument:
@@ -181,12 +185,9 @@ def sandboxed_fetcher(allowed: Iterable[Path]) -> Any:
     """
     from urllib.parse import unquote, urlparse
 
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    from weasyprint.urls import URLFetcher
 
     roots = [p.resolve() for p in allowed]
-
-    class Blocked(BlockedResource, FatalURLFetchingError):
-        pass
 
     class SandboxedFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -197,9 +198,9 @@ def sandboxed_fetcher(allowed: Iterable[Path]) -> Any:
                 path = Path(unquote(parsed.path)).resolve()
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     return super().fetch(url, headers)
-                raise Blocked(f"blocked '{url}': only files in the template folders and "
+                raise BlockedResource(f"blocked '{url}': only files in the template folders and "
                               "pakta's assets may be loaded")
-            raise Blocked(f"blocked '{url}': templates may not load anything from the network")
+            raise BlockedResource(f"blocked '{url}': templates may not load anything from the network")
 
     return SandboxedFetcher(fail_on_errors=True, allowed_protocols=["file", "data"])
 
@@ -327,9 +328,10 @@ def _render_in_worker(job: RenderJob) -> RenderedDocument | RenderOutcome:
     try:
         return _worker.render(job)
     except (TemplateError, RenderError) as exc:
-        return RenderOutcome(job.doc_id, job.out_path, "failed", exc.message)
+        return RenderOutcome(job.doc_id, job.out_path, "failed", exc.message, exc.exit_code)
     except Exception as exc:  # WeasyPrint can fail in many ways; report, don't stop
-        return RenderOutcome(job.doc_id, job.out_path, "failed", f"{type(exc).__name__}: {exc}")
+        return RenderOutcome(job.doc_id, job.out_path, "failed",
+                             f"{type(exc).__name__}: {exc}", RenderError.exit_code)
 
 
 def render_batch(

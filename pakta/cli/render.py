@@ -116,7 +116,7 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
                f"overwritten, {summary.count('unchanged')} unchanged, "
                f"{len(summary.failed)} failed -> {out_dir or ws.out}")
     if summary.failed:
-        raise SystemExit(4)
+        raise SystemExit(max(f.exit_code for f in summary.failed))
 
 
 @main.command()
