@@ -198,9 +198,10 @@ def sandboxed_fetcher(allowed: Iterable[Path]) -> Any:
                 path = Path(unquote(parsed.path)).resolve()
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     return super().fetch(url, headers)
-                raise BlockedResource(f"blocked '{url}': only files in the template folders and "
-                              "pakta's assets may be loaded")
-            raise BlockedResource(f"blocked '{url}': templates may not load anything from the network")
+                raise BlockedResource(f"blocked '{url}': only files in the template folders "
+                                      "and pakta's assets may be loaded")
+            raise BlockedResource(
+                f"blocked '{url}': templates may not load anything from the network")
 
     return SandboxedFetcher(fail_on_errors=True, allowed_protocols=["file", "data"])
 
