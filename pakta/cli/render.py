@@ -144,3 +144,42 @@ def doctor() -> None:
 
 def workspace_of(path: Path | None) -> Workspace:
     return load_workspace(path)
+
+
+@main.command()
+@workspace_option
+@click.option("--template", "-t", help="Only this template.")
+@click.option("--province", "-p", help="Only this province (by name).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]),
+              default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of stdout.")
+def status(workspace: Path | None, template: str | None, province: str | None, fmt: str,
+           output: Path | None) -> None:
+    """Per template and province: rendered, signed by head and witness, verified."""
+    from pakta.errors import InputError
+    from pakta.ledger import Ledger
+    from pakta.reports.status import RENDERERS
+    from pakta.roster import load_roster
+    from pakta.status import build_status
+
+    ws = load_workspace(workspace)
+    heads = load_roster(ws.roster) if ws.roster.exists() else []
+    with Ledger(ws.ledger) as ledger:
+        report = build_status(ledger, heads, template_dir=ws.template_dir, template=template,
+                              province=province)
+    if (template or province) and not report.documents:
+        raise InputError(f"no documents for {template or ''} {province or ''}".strip(),
+                         hint="check the template and province names")
+    write_output(RENDERERS[fmt](report), output)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print to stdout, or write the file atomically."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from pakta.render import atomic_write
+
+    atomic_write(output, text.encode("utf-8"))
+    click.echo(f"wrote {output}", err=True)
