@@ -11,6 +11,7 @@ URL fetcher) lives in a `Renderer`; a batch keeps one per worker process.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -73,6 +74,7 @@ class RenderOutcome:
 @dataclass
 class RenderSummary:
     outcomes: list[RenderOutcome] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C: what is done is done, the rest is left for a rerun
 
     def count(self, action: str) -> int:
         return sum(1 for o in self.outcomes if o.action == action)
@@ -308,8 +310,14 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(out.fileno())
         os.replace(temp, path)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        discard(temp)
         raise
+
+
+def discard(path: Path) -> None:
+    """Remove a temporary file if it is there; a read-only folder has none to remove."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def temp_path_for(path: Path) -> Path:
@@ -320,7 +328,11 @@ _worker: Renderer | None = None
 
 
 def _init_worker(template_dir: Path | None, event: Event, witness: Witness) -> None:
+    import signal
+
     global _worker
+    # Ctrl-C is the parent's to handle: it stops handing out work and keeps what is done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = Renderer([template_dir] if template_dir else [], event, witness)
 
 
@@ -386,12 +398,19 @@ def render_batch(
         # Jinja is cheap next to layout: a template that cannot be filled for some head
         # stops the batch here, before any PDF is written.
         checker.catalogue.render(job.template, checker.context(job))
-        job.out_path.parent.mkdir(parents=True, exist_ok=True)
-    for result in _run(todo, template_dir, event, witness, workers, checker):
-        outcome = result if isinstance(result, RenderOutcome) else _store(result, ledger)
-        summary.outcomes.append(outcome)
-        if progress:
-            progress(outcome)
+        try:
+            job.out_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RenderError(f"{job.out_path.parent}: cannot create the output folder "
+                              f"({exc.strerror or exc})") from exc
+    try:
+        for result in _run(todo, template_dir, event, witness, workers, checker):
+            outcome = result if isinstance(result, RenderOutcome) else _store(result, ledger)
+            summary.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+    except KeyboardInterrupt:
+        summary.interrupted = True
     return summary
 
 
@@ -408,11 +427,15 @@ def _run(
 
     # fork shares the parent's imported WeasyPrint; spawn would re-import it per worker.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context(method),
         initializer=_init_worker, initargs=(template_dir, event, witness),
-    ) as pool:
+    )
+    try:
         yield from pool.map(_render_in_worker, jobs, chunksize=4)
+    finally:
+        # On an error or Ctrl-C, drop the queued work instead of finishing the batch.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
@@ -433,12 +456,17 @@ def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
             sha256=sha256_hex(result.pdf), input_sha256=result.input_sha256,
             rendered_at=now_iso()))
         os.replace(temp, job.out_path)
+    except OSError as exc:
+        discard(temp)
+        raise RenderError(f"{job.out_path}: cannot write ({exc.strerror or exc})",
+                          hint="the batch stopped; files written before are complete "
+                          "and a rerun finishes the rest") from exc
     except BaseException:
-        temp.unlink(missing_ok=True)
+        discard(temp)
         raise
     return RenderOutcome(job.doc_id, job.out_path, "overwritten" if existed else "rendered")
 
 
 def _remove_stale_temps(path: Path) -> None:
     for stale in path.parent.glob(f".{path.name}.*.part"):
-        stale.unlink(missing_ok=True)
+        discard(stale)

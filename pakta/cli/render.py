@@ -112,9 +112,14 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
         )
     for failure in summary.failed:
         click.echo(f"failed: {failure.path}: {failure.error}", err=True)
+    if summary.interrupted:
+        click.echo(f"interrupted: {len(planned) - len(summary.outcomes)} document(s) not "
+                   "rendered; run the same command again to finish", err=True)
     click.echo(f"{summary.count('rendered')} rendered, {summary.count('overwritten')} "
                f"overwritten, {summary.count('unchanged')} unchanged, "
                f"{len(summary.failed)} failed -> {out_dir or ws.out}")
+    if summary.interrupted:
+        raise SystemExit(130)
     if summary.failed:
         raise SystemExit(max(f.exit_code for f in summary.failed))
 
