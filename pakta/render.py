@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,15 @@ class Renderer:
             string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
         )
 
+    @cached_property
+    def _sources_digest(self) -> Any:
+        digest = hashlib.sha256(__version__.encode())
+        for folder in self.catalogue.folders:
+            for path in sorted(folder.glob("*")):
+                if path.suffix in (".j2", ".css"):
+                    digest.update(path.name.encode() + path.read_bytes())
+        return digest
+
     def stylesheets(self, template: str) -> list[weasyprint.CSS]:
         import weasyprint
 
@@ -126,11 +136,7 @@ class Renderer:
     def input_fingerprint(self, job: RenderJob) -> str:
         """Hash of everything the output depends on: pakta, template sources, values."""
         info = self.catalogue.info(job.template)
-        digest = hashlib.sha256(__version__.encode())
-        for folder in self.catalogue.folders:
-            for path in sorted(folder.glob("*")):
-                if path.suffix in (".j2", ".css"):
-                    digest.update(path.name.encode() + path.read_bytes())
+        digest = self._sources_digest.copy()
         values = {"head": asdict(job.head), "event": asdict(self.event),
                   "witness": asdict(self.witness), "doc_id": job.doc_id,
                   "slots": info.slots}

@@ -66,6 +66,7 @@ class Catalogue:
         if workspace_templates is not None and workspace_templates.is_dir():
             self.folders.append(workspace_templates.resolve())
         self.folders.append(builtin_template_dir().resolve())
+        self._infos: dict[str, TemplateInfo] = {}
 
     @cached_property
     def environment(self) -> jinja2.Environment:
@@ -108,6 +109,12 @@ class Catalogue:
         return None
 
     def info(self, name: str) -> TemplateInfo:
+        """Slots and variables of a template, parsed once per catalogue."""
+        if name not in self._infos:
+            self._infos[name] = self._parse_info(name)
+        return self._infos[name]
+
+    def _parse_info(self, name: str) -> TemplateInfo:
         path = self.path_of(name)
         env = self.environment
         sources: list[str] = []
