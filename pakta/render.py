@@ -106,6 +106,18 @@ class Renderer:
             string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
         )
 
+    def close(self) -> None:
+        """Remove the font copies WeasyPrint keeps in a temporary folder.
+
+        WeasyPrint removes it only when its FontConfiguration is garbage-collected, which
+        never happens in a worker process that exits with os._exit.
+        """
+        import shutil
+
+        folder = getattr(self.fonts, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
     @cached_property
     def _sources_digest(self) -> Any:
         digest = hashlib.sha256(__version__.encode())
@@ -334,12 +346,14 @@ _worker: Renderer | None = None
 
 
 def _init_worker(template_dir: Path | None, event: Event, witness: Witness) -> None:
+    import multiprocessing.util
     import signal
 
     global _worker
     # Ctrl-C is the parent's to handle: it stops handing out work and keeps what is done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = Renderer([template_dir] if template_dir else [], event, witness)
+    multiprocessing.util.Finalize(_worker, _worker.close, exitpriority=10)
 
 
 def _render_in_worker(job: RenderJob) -> RenderedDocument | RenderOutcome:
@@ -370,8 +384,28 @@ def render_batch(
     the same input (hand-edited, signed in place, or rendered from other data) stops
     the batch before any work, unless `overwrite`.
     """
-    summary = RenderSummary()
     checker = Renderer([template_dir] if template_dir else [], event, witness)
+    try:
+        return _render_batch(jobs, checker, template_dir=template_dir, event=event,
+                             witness=witness, ledger=ledger, overwrite=overwrite,
+                             workers=workers, progress=progress)
+    finally:
+        checker.close()
+
+
+def _render_batch(
+    jobs: Sequence[RenderJob],
+    checker: Renderer,
+    *,
+    template_dir: Path | None,
+    event: Event,
+    witness: Witness,
+    ledger: Ledger,
+    overwrite: bool,
+    workers: int,
+    progress: Callable[[RenderOutcome], None] | None,
+) -> RenderSummary:
+    summary = RenderSummary()
     todo: list[RenderJob] = []
     conflicts: list[RenderJob] = []
     for job in jobs:

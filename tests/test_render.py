@@ -244,3 +244,16 @@ def test_552_head_roster_renders(tmp_path: Path) -> None:
     assert summary.count("rendered") == 552
     assert len(list(ws.out.glob("*.pdf"))) == 552
     assert re.match(r"^\d\d-", sorted(p.name for p in ws.out.glob("*.pdf"))[0])
+
+
+def test_no_temporary_files_left_behind(make_workspace: Callable[..., Path],
+                                        tmp_path: Path) -> None:
+    import os
+
+    folder = make_workspace()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    result = run_pakta("render", "--jobs", "2", cwd=folder, env=env)
+    assert result.returncode == 0, result.stderr
+    assert list(scratch.iterdir()) == []
