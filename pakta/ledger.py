@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates the schema from version (index) to version (index + 1).
 MIGRATIONS: list[str] = [
@@ -58,6 +58,20 @@ MIGRATIONS: list[str] = [
         verified_at TEXT NOT NULL
     );
     CREATE INDEX verifications_doc ON verifications (doc_id);
+    """,
+    # 2: every returned file `pakta collect` filed, so no version is ever lost.
+    """
+    CREATE TABLE collected (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        signatures INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        collected_at TEXT NOT NULL
+    );
+    CREATE INDEX collected_doc ON collected (doc_id);
+    CREATE UNIQUE INDEX collected_sha ON collected (sha256);
     """,
 ]
 
@@ -106,6 +120,16 @@ class SignatureRecord:
     signed_at: str
     sha256_after: str
     path: str
+
+
+@dataclass(frozen=True)
+class CollectedRecord:
+    doc_id: str
+    path: str  # where the version is filed in the workspace
+    sha256: str
+    signatures: int
+    source: str  # where it came from (the returned file's path)
+    collected_at: str
 
 
 @dataclass(frozen=True)
@@ -228,6 +252,41 @@ class Ledger:
             args = (doc_id,)
         rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
         return [SignatureRecord(**dict(r)) for r in rows]
+
+    def has_signature(self, doc_id: str, slot: str, cert_sha256: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM signatures WHERE doc_id = ? AND slot = ? AND cert_sha256 = ?",
+            (doc_id, slot, cert_sha256)).fetchone()
+        return row is not None
+
+    # collected versions ----------------------------------------------------------------
+
+    def record_collected(self, record: CollectedRecord) -> bool:
+        """Record a filed version; False if this exact file was filed before."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO collected (doc_id, path, sha256, signatures, source,"
+                " collected_at) VALUES (?,?,?,?,?,?)",
+                (record.doc_id, record.path, record.sha256, record.signatures, record.source,
+                 record.collected_at))
+            return cursor.rowcount == 1
+
+    def collected(self, doc_id: str | None = None) -> list[CollectedRecord]:
+        sql = "SELECT doc_id, path, sha256, signatures, source, collected_at FROM collected"
+        args: tuple[str, ...] = ()
+        if doc_id is not None:
+            sql += " WHERE doc_id = ?"
+            args = (doc_id,)
+        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [CollectedRecord(**dict(r)) for r in rows]
+
+    # export ------------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, list[dict[str, object]]]:
+        """Every table as rows of plain values, for the evidence package."""
+        tables = ("documents", "signatures", "collected", "verifications")
+        return {t: [dict(r) for r in self._db.execute(f"SELECT * FROM {t} ORDER BY rowid")]
+                for t in tables}
 
     # verifications ---------------------------------------------------------------------
 
