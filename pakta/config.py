@@ -52,6 +52,11 @@ class Workspace:
         return self.root / "signed"
 
     @property
+    def collected_dir(self) -> Path:
+        """Returned files, filed by `pakta collect` under their canonical names."""
+        return self.root / "collected"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 
@@ -164,7 +169,9 @@ pki/
 passphrase*
 out/
 signed/
+collected/
 reports/
+evidence*.zip
 *.db
 *.db-wal
 *.db-shm
