@@ -66,7 +66,7 @@ def _register() -> None:
     # Each module adds its commands to `main`; imported here so they stay light.
     from pakta.cli import render as _render  # noqa: F401
 
-    for optional in ("sign", "verify", "workflow"):
+    for optional in ("sign", "verify"):
         try:
             __import__(f"pakta.cli.{optional}")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,71 @@
+"""The auditor's command: pakta verify."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from pakta.cli import main, progress_bar
+from pakta.cli.render import write_output
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Trust root(s), PEM or DER (default: the workspace's pki/root.pem).")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]),
+              default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None)
+def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], roster: Path | None,
+           ledger: Path | None, workspace: Path | None, fmt: str, output: Path | None,
+           jobs: int | None) -> None:
+    """Verify signed PDFs (files and folders) against the roster and the ledger.
+
+    Exit 0 when every expected document is COMPLETE and valid, 1 otherwise.
+    """
+    from pakta.config import load_workspace
+    from pakta.errors import ConfigError, UsageError
+    from pakta.ledger import Ledger, VerificationRecord, now_iso
+    from pakta.reports.verification import RENDERERS
+    from pakta.roster import load_roster
+    from pakta.verify import collect_pdfs, make_settings, verify_paths
+
+    try:
+        ws = load_workspace(workspace)
+    except ConfigError:
+        ws = None
+    trust_files = list(trust) or ([ws.pki_dir / "root.pem"] if ws else [])
+    if not trust_files:
+        raise UsageError("give the trust root with --trust ROOT.pem")
+    roster_path = roster or (ws.roster if ws else None)
+    heads = load_roster(roster_path) if roster_path else []
+    ledger_path = ledger or (ws.ledger if ws else None)
+    if ledger_path is not None and not ledger_path.exists():
+        from pakta.errors import InputError
+
+        raise InputError(f"{ledger_path}: ledger not found")
+    db = Ledger(ledger_path) if ledger_path else None
+    try:
+        settings = make_settings(trust_files, db, heads, ws.witness.name if ws else None,
+                                 ws.template_dir if ws else None)
+        files = collect_pdfs(paths)
+        with progress_bar(len(files), "verifying") as bar:
+            batch = verify_paths(files, settings, workers=jobs or os.cpu_count() or 1,
+                                 progress=lambda verdict: bar.update(1))
+        if db is not None:
+            db.record_verifications([
+                VerificationRecord(d.doc_id, d.path, d.sha256, d.status,
+                                   "; ".join(d.reasons), now_iso()) for d in batch.documents])
+    finally:
+        if db is not None:
+            db.close()
+    write_output(RENDERERS[fmt](batch), output)
+    if not batch.ok:
+        raise SystemExit(1)
