@@ -92,7 +92,14 @@ def load_pkcs12_signer(path: Path, passphrase: bytes) -> SimpleSigner:
 
     if not path.is_file():
         raise SigningRefused(f"{path}: key file not found")
-    signer = SimpleSigner.load_pkcs12(str(path), passphrase=passphrase)
+    # pyHanko logs a failed load with a traceback; the refusal below says it plainly.
+    quiet = logging.getLogger("pyhanko.sign.signers.pdf_cms")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        signer = SimpleSigner.load_pkcs12(str(path), passphrase=passphrase)
+    finally:
+        quiet.setLevel(level)
     if signer is None or signer.signing_cert is None:  # pyHanko returns None on failure
         raise SigningRefused(f"{path}: cannot open the PKCS#12 file: wrong passphrase, "
                              "or not a PKCS#12 file")

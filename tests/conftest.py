@@ -6,7 +6,6 @@ in `pytest_plugins`.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = [m for m in ("tests.fixtures_pki",) if importlib.util.find_spec(m)]
+pytest_plugins = ["tests.fixtures_pki"]
 
 ROSTER_HEADER = "kode,jenis,nama_wilayah,provinsi,nama,status,nik,email\n"
 SMALL_ROSTER = ROSTER_HEADER + (

@@ -1,0 +1,201 @@
+"""Signing with the real pyHanko and the demo PKI; every output is validated again."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_pakta
+from tests.fixtures_pki import PASSPHRASE, pakta_env
+
+PACT = "out/75-gorontalo-pakta-integritas.pdf"
+SIGNED = "signed/75-gorontalo-pakta-integritas-signed.pdf"
+
+
+def sign(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_pakta("sign", *args, cwd=ws, env=pakta_env())
+
+
+def validate(path: Path, root: Path) -> dict[str, object]:
+    """pyHanko's own validation of every signature: field -> status."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    trust = load_cert_from_pemder(str(root))
+    with path.open("rb") as f:
+        reader = PdfFileReader(f)
+        return {sig.field_name: validate_pdf_signature(
+            sig, ValidationContext(trust_roots=[trust])) for sig in reader.embedded_signatures}
+
+
+def pdfsig(path: Path, root: Path, tmp: Path) -> str:
+    nss = tmp / "nss"
+    nss.mkdir(exist_ok=True)
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C",
+                    "-i", str(root)], check=True)
+    return subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(path)],
+                          capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("level", ["B-B", "B-T"])
+def test_head_signs_at_each_level(signing_ws: Path, tsa_url: str, tmp_path: Path,
+                                  level: str) -> None:
+    args = ["--tsa", tsa_url] if level != "B-B" else []
+    result = sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                  "--level", level, "--out", "signed", *args)
+    assert result.returncode == 0, result.stderr
+    assert f"signed {SIGNED}" in result.stdout
+    status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
+    head = status["kepala_daerah"]
+    assert head.intact and head.valid and head.trusted and head.bottom_line  # type: ignore[attr-defined]
+    assert (head.timestamp_validity is not None) == (level == "B-T")  # type: ignore[attr-defined]
+    assert head.signing_cert.subject.native["common_name"] == "Hamka Hendra Noer"  # type: ignore[attr-defined]
+    report = pdfsig(signing_ws / SIGNED, signing_ws / "pki" / "root.pem", tmp_path)
+    assert "Signature Field Name: kepala_daerah" in report
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Certificate Validation: Certificate is Trusted." in report
+    # The ledger knows who signed which slot.
+    from pakta.ledger import Ledger
+
+    with Ledger(signing_ws / "pakta.db") as ledger:
+        (record,) = ledger.signatures("75-gorontalo-pakta-integritas")
+    assert record.slot == "kepala_daerah" and record.signer_name == "Hamka Hendra Noer"
+
+
+def test_head_then_witness_both_stay_valid(signing_ws: Path, tsa_url: str,
+                                           tmp_path: Path) -> None:
+    assert sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--level", "B-T", "--tsa", tsa_url, "--out", "signed").returncode == 0
+    result = sign(signing_ws, SIGNED, "--slot", "saksi", "--p12", "pki/witness.p12",
+                  "--level", "B-T", "--tsa", tsa_url, "--in-place")
+    assert result.returncode == 0, result.stderr
+    status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
+    assert set(status) == {"kepala_daerah", "saksi"}
+    for s in status.values():
+        assert s.bottom_line  # type: ignore[attr-defined]
+        assert s.modification_level.name in ("NONE", "FORM_FILLING", "LTA_UPDATES")  # type: ignore[attr-defined]
+    report = pdfsig(signing_ws / SIGNED, signing_ws / "pki" / "root.pem", tmp_path)
+    assert report.count("Signature Validation: Signature is Valid.") == 2
+
+
+def test_stamp_is_drawn_in_the_slot(signing_ws: Path) -> None:
+    from PIL import Image
+
+    assert sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--out", "signed").returncode == 0
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with (signing_ws / SIGNED).open("rb") as f:
+        sig = PdfFileReader(f).embedded_signatures[0]
+        x1, y1, x2, y2 = (float(v) for v in sig.sig_field["/Rect"])
+    png = signing_ws / "page"
+    subprocess.run(["pdftoppm", "-r", "72", "-png", "-singlefile", str(signing_ws / SIGNED),
+                    str(png)], check=True)
+    image = Image.open(f"{png}.png").convert("L")
+    box = image.crop((int(x1), int(image.height - y2), int(x2), int(image.height - y1)))
+    dark = sum(box.histogram()[:128])
+    assert dark > 200, "the stamp area is blank"
+    text = subprocess.run(["pdftotext", str(signing_ws / SIGNED), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Ditandatangani secara elektronik oleh" in text
+    assert "Pj. Gubernur Gorontalo" in text and "Menyetujui Pakta Integritas" in text
+    fonts = subprocess.run(["pdffonts", str(signing_ws / SIGNED)], capture_output=True,
+                           text=True, check=True).stdout.splitlines()[2:]
+    assert all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--slot", "kepala_daerah", "--p12", "pki/witness.p12", "--passphrase-file", "bad.txt"],
+     "cannot open the PKCS#12 file: wrong passphrase, or not a PKCS#12 file"),
+    (["--slot", "bupati", "--p12", "pki/signers/75.p12"],
+     "no signature slot 'bupati' (slots: kepala_daerah, saksi)"),
+    (["--slot", "saksi", "--p12", "pki/witness.p12"],
+     "slot 'saksi' is signed after kepala_daerah, which is not signed yet"),
+])
+def test_refusals_write_nothing(signing_ws: Path, args: list[str], message: str) -> None:
+    (signing_ws / "bad.txt").write_text("salah\n")
+    result = sign(signing_ws, PACT, *args, "--out", "signed")
+    assert result.returncode == 3, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (signing_ws / "signed").exists() or not list((signing_ws / "signed").iterdir())
+
+
+def test_already_signed_not_a_pdf_and_foreign_pdf(signing_ws: Path, tmp_path: Path) -> None:
+    assert sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--out", "signed").returncode == 0
+    again = sign(signing_ws, SIGNED, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                 "--out", "again")
+    assert again.returncode == 3 and "slot 'kepala_daerah' is already signed" in again.stderr
+    (signing_ws / "notes.pdf").write_text("hello")
+    bad = sign(signing_ws, "notes.pdf", "--slot", "kepala_daerah", "--p12",
+               "pki/signers/75.p12")
+    assert bad.returncode == 3 and "notes.pdf: not a PDF file" in bad.stderr
+    foreign = tmp_path / "foreign.pdf"
+    import io
+
+    import weasyprint
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+    data = weasyprint.HTML(string="<p>Surat lain</p>").write_pdf()
+    out = io.BytesIO()
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    append_signature_field(writer, SigFieldSpec("lain", box=(10, 10, 100, 50)))
+    writer.write(out)
+    foreign.write_bytes(out.getvalue())
+    refused = sign(signing_ws, str(foreign), "--slot", "lain", "--p12", "pki/signers/75.p12")
+    assert refused.returncode == 3
+    assert "not a document pakta rendered" in refused.stderr
+    assert not (tmp_path / "foreign-signed.pdf").exists()
+    allowed = sign(signing_ws, str(foreign), "--slot", "lain", "--p12", "pki/signers/75.p12",
+                   "--any-pdf")
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_expired_certificate_is_refused(signing_ws: Path) -> None:
+    import datetime as dt
+
+    from pakta.pki import DemoPki, issue_test_certificate
+
+    issue_test_certificate(DemoPki(signing_ws / "pki"), signing_ws / "old.p12", "Lama",
+                           PASSPHRASE.encode(),
+                           not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), days=30)
+    result = sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "old.p12")
+    assert result.returncode == 3
+    assert "old.p12: the certificate expired on 2020-01-31" in result.stderr
+
+
+def test_batch_reports_failures_at_the_end_and_passphrase_never_leaks(
+        signing_ws: Path, tsa_url: str) -> None:
+    files = sorted(str(p.relative_to(signing_ws))
+                   for p in (signing_ws / "out").glob("*-pakta-integritas.pdf"))
+    head = sign(signing_ws, *files, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--out", "signed")
+    # Only Gorontalo's own pact has no earlier slot problem: the others are signed too
+    # (the roster check is the auditor's), so this batch fails nowhere.
+    assert head.returncode == 0, head.stderr
+    witness = sign(signing_ws, *sorted(str(p.relative_to(signing_ws)) for p in
+                                       (signing_ws / "signed").glob("*.pdf")),
+                   "out/33.76-tegal-deklarasi-netralitas.pdf", "--slot", "saksi",
+                   "--p12", "pki/witness.p12", "--level", "B-T", "--tsa", tsa_url,
+                   "--in-place")
+    assert witness.returncode == 3  # the declaration has no witness slot
+    assert "4 signed, 1 failed" in witness.stderr
+    assert "no signature slot 'saksi'" in witness.stderr
+    everything = head.stdout + head.stderr + witness.stdout + witness.stderr
+    for path in signing_ws.rglob("*"):
+        if path.is_file() and path.suffix != ".p12":
+            everything += path.read_bytes().decode("latin-1")
+    assert PASSPHRASE not in everything
+
+
+def test_keys_written_are_private(demo_pki_dir: Path) -> None:
+    for p12 in demo_pki_dir.rglob("*.p12"):
+        assert p12.stat().st_mode & 0o777 == 0o600
+        assert b"PRIVATE KEY" not in p12.read_bytes()  # encrypted PKCS#12, not PEM
