@@ -292,11 +292,10 @@ def _signature(sig: Any, ctx: dict[str, Any]) -> SignatureVerdict:
     key_usage = set(status.key_usage or ()) if hasattr(status, "key_usage") else set()
     level = "B-T" if ts is not None else "B-B"
     page = None
-    try:
-        page_ref = sig.sig_field.get("/P")
-        if page_ref is not None:
-            pages = [p.idnum for p in sig.reader.root["/Pages"]["/Kids"]]
-            page = pages.index(page_ref.get_reference().idnum) + 1
+    try:  # the widget's /P against the page tree's kids, by object number
+        kids = sig.reader.root["/Pages"]["/Kids"]
+        ids = [kids.raw_get(i).idnum for i in range(len(kids))]
+        page = ids.index(sig.sig_field.raw_get("/P").idnum) + 1
     except Exception:
         page = None
     return SignatureVerdict(

@@ -55,6 +55,10 @@ def main(ctx: click.Context, verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        # pyHanko logs what it finds in hostile files with tracebacks; pakta's reports
+        # carry the verdict, so its logs show only with --verbose.
+        logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
 
 
 def progress_bar(total: int, label: str) -> ProgressBar[int]:
