@@ -184,7 +184,12 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
+    from pakta.errors import PaktaError
     from pakta.render import atomic_write
 
-    atomic_write(output, text.encode("utf-8"))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(output, text.encode("utf-8"))
+    except OSError as exc:
+        raise PaktaError(f"{output}: cannot write the report ({exc.strerror})") from exc
     click.echo(f"wrote {output}", err=True)
