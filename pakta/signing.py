@@ -158,13 +158,22 @@ def stamp_font() -> Path:
     from pakta.templating import assets_dir
 
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pakta"
-    target = cache / "LiberationSans-Regular-1000upem.ttf"
+    target = cache / "LiberationSans-Regular-1000upem-latin.ttf"
     if not target.is_file():
+        from fontTools import subset
         from fontTools.ttLib import TTFont
         from fontTools.ttLib.scaleUpem import scale_upem
 
         font = TTFont(assets_dir() / "fonts" / "LiberationSans-Regular.ttf")
         scale_upem(font, 1000)
+        # Latin only and no layout tables: pyHanko subsets the stamp font again for every
+        # signature, and on the full font that was most of the signing time.
+        options = subset.Options()
+        options.layout_features = []
+        options.hinting = False
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[*range(0x20, 0x7F), *range(0xA0, 0x180)])
+        subsetter.subset(font)
         cache.mkdir(parents=True, exist_ok=True)
         temp = temp_path_for(target)
         font.save(temp)
