@@ -69,3 +69,34 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], roster: Path | None
     write_output(RENDERERS[fmt](batch), output)
     if not batch.ok:
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Trust root(s) (default: the workspace's pki/root.pem).")
+def collect(paths: tuple[Path, ...], workspace: Path | None, trust: tuple[Path, ...]) -> None:
+    """File returned PDFs (any name) under the document they were issued as."""
+    from pakta.collect import collect_files
+    from pakta.config import load_workspace
+    from pakta.ledger import Ledger
+    from pakta.roster import load_roster
+    from pakta.verify import collect_pdfs, make_settings
+
+    ws = load_workspace(workspace)
+    with Ledger(ws.ledger) as ledger:
+        settings = make_settings(list(trust) or [ws.pki_dir / "root.pem"], ledger, load_roster(ws.roster),
+                                 ws.witness.name, ws.template_dir)
+        outcomes = collect_files(collect_pdfs(paths), ws.collected_dir, ledger, settings)
+    for o in outcomes:
+        if o.action == "refused":
+            click.echo(f"refused {o.source}: {o.reason}", err=True)
+        elif o.action == "filed":
+            click.echo(f"filed {o.source} as {o.canonical} ({o.signatures} signature(s))")
+        else:
+            click.echo(f"{o.action} {o.source}: {o.reason}")
+    refused = sum(o.action == "refused" for o in outcomes)
+    click.echo(f"{len(outcomes) - refused} collected, {refused} refused", err=True)
+    if refused:
+        raise SystemExit(3)

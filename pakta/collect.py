@@ -1,0 +1,65 @@
+"""Returned files, under any name, filed under the document they were issued as.
+
+A file is matched by its first revision (the ledger's SHA-256 and length), never by its
+name; it is verified, every version is kept, and the canonical copy is the one with the
+most signatures. A file that matches no issued document, or whose signatures fail, is
+refused with the reason and left where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pakta.ledger import CollectedRecord, Ledger, SignatureRecord, now_iso, sha256_hex
+from pakta.signing import write_atomically
+from pakta.verify import COMPLETE, INCOMPLETE, VerifySettings, verify_file
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    source: Path
+    action: str  # "filed", "kept" (the filed copy has as many signatures or more),
+    # "already filed" or "refused"
+    doc_id: str | None = None
+    canonical: Path | None = None
+    signatures: int = 0
+    reason: str | None = None
+
+
+def collect_files(files: Sequence[Path], folder: Path, ledger: Ledger,
+                  settings: VerifySettings) -> list[CollectOutcome]:
+    return [collect_file(path, folder, ledger, settings) for path in files]
+
+
+def collect_file(path: Path, folder: Path, ledger: Ledger,
+                 settings: VerifySettings) -> CollectOutcome:
+    verdict = verify_file(path, settings)
+    if verdict.status not in (COMPLETE, INCOMPLETE) or verdict.doc_id is None:
+        return CollectOutcome(path, "refused", verdict.doc_id,
+                              reason="; ".join(verdict.reasons) or verdict.status)
+    data = path.read_bytes()
+    digest = sha256_hex(data)
+    count = len(verdict.signatures)
+    doc_id = verdict.doc_id
+    version = folder / "versions" / doc_id / f"{count}sig-{digest[:12]}.pdf"
+    if not version.exists():
+        write_atomically(version, data)
+    new = ledger.record_collected(CollectedRecord(doc_id, str(version), digest, count,
+                                                  str(path), now_iso()))
+    for sig in verdict.signatures:
+        if not ledger.has_signature(doc_id, sig.field, sig.cert_sha256):
+            ledger.record_signature(SignatureRecord(
+                doc_id, sig.field, sig.signer_name, sig.cert_sha256,
+                sig.signing_time or now_iso(), digest, str(version)))
+    canonical = folder / f"{doc_id}.pdf"
+    filed = {r.sha256: r.signatures for r in ledger.collected(doc_id)}
+    current = sha256_hex(canonical.read_bytes()) if canonical.exists() else None
+    if current is not None and filed.get(current, 0) >= count:
+        action = "kept" if new else "already filed"
+        return CollectOutcome(path, action, doc_id, canonical, count,
+                              reason=f"the filed copy has {filed.get(current, 0)} "
+                              f"signature(s); this file has {count}")
+    write_atomically(canonical, data)
+    return CollectOutcome(path, "filed", doc_id, canonical, count)

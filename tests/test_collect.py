@@ -1,0 +1,73 @@
+"""The secretariat's loop: send out, collect returned files under any name, see status."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import run_pakta
+from tests.fixtures_pki import pakta_env
+
+
+def pakta(ws: Path, *args: str):  # type: ignore[no-untyped-def]
+    return run_pakta(*args, cwd=ws, env=pakta_env())
+
+
+def test_collect_sign_collect_again_and_status(signing_ws: Path, tsa_url: str) -> None:
+    inbox = signing_ws / "inbox"
+    inbox.mkdir()
+    # Two heads sign and send their pacts back under names of their own choosing.
+    for code, stem, new_name in [("75", "75-gorontalo", "scan_gorontalo_final.pdf"),
+                                 ("33.76", "33.76-tegal", "PAKTA TEGAL (ttd).pdf")]:
+        result = pakta(signing_ws, "sign", f"out/{stem}-pakta-integritas.pdf", "--slot",
+                       "kepala_daerah", "--p12", f"pki/signers/{code}.p12", "--out", "tmp")
+        assert result.returncode == 0, result.stderr
+        shutil.move(signing_ws / "tmp" / f"{stem}-pakta-integritas-signed.pdf",
+                    inbox / new_name)
+    first = pakta(signing_ws, "collect", "inbox")
+    assert first.returncode == 0, first.stderr
+    assert "2 collected, 0 refused" in first.stderr
+    canonical = signing_ws / "collected" / "75-gorontalo-pakta-integritas.pdf"
+    assert canonical.exists()
+    status = pakta(signing_ws, "status", "--format", "json")
+    import json
+
+    report = json.loads(status.stdout)
+    assert report["total"]["head_signed"] == 2 and report["total"]["witness_signed"] == 0
+    # The witness co-signs the collected copy; collecting it again files the new version.
+    witness = pakta(signing_ws, "sign", str(canonical), "--slot", "saksi", "--p12",
+                    "pki/witness.p12", "--out", "witness")
+    assert witness.returncode == 0, witness.stderr
+    second = pakta(signing_ws, "collect", "witness")
+    assert "(2 signature(s))" in second.stdout
+    # The older copy with fewer signatures never replaces the filed one.
+    again = pakta(signing_ws, "collect", "inbox/scan_gorontalo_final.pdf")
+    assert again.returncode == 0
+    assert "the filed copy has 2 signature(s); this file has 1" in again.stdout
+    versions = list((signing_ws / "collected" / "versions" /
+                     "75-gorontalo-pakta-integritas").glob("*.pdf"))
+    assert len(versions) == 2
+    report = json.loads(pakta(signing_ws, "status", "--format", "json").stdout)
+    assert report["total"]["witness_signed"] == 1
+    text = pakta(signing_ws, "status").stdout
+    assert "71.11-bolaang-mongondow-selatan-pakta-integritas" in text  # still waiting
+    assert "bupati@bolsel.go.id" in text
+
+
+def test_forged_and_foreign_files_are_refused_and_left(signing_ws: Path) -> None:
+    inbox = signing_ws / "inbox"
+    inbox.mkdir()
+    assert pakta(signing_ws, "sign", "out/75-gorontalo-pakta-integritas.pdf", "--slot",
+                 "kepala_daerah", "--p12", "pki/signers/75.p12", "--out", "inbox")\
+        .returncode == 0
+    forged = inbox / "75-gorontalo-pakta-integritas-signed.pdf"
+    data = bytearray(forged.read_bytes())
+    data[3000] ^= 0x20
+    forged.write_bytes(bytes(data))
+    (inbox / "foto.pdf").write_bytes(b"%PDF-1.4 not really")
+    result = pakta(signing_ws, "collect", "inbox")
+    assert result.returncode == 3
+    assert "refused" in result.stderr and "TOTAL-FAILED" in result.stderr
+    assert "0 collected, 2 refused" in result.stderr
+    assert forged.exists() and (inbox / "foto.pdf").exists()
+    assert not (signing_ws / "collected").exists()
