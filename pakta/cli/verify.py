@@ -86,8 +86,8 @@ def collect(paths: tuple[Path, ...], workspace: Path | None, trust: tuple[Path, 
 
     ws = load_workspace(workspace)
     with Ledger(ws.ledger) as ledger:
-        settings = make_settings(list(trust) or [ws.pki_dir / "root.pem"], ledger, load_roster(ws.roster),
-                                 ws.witness.name, ws.template_dir)
+        settings = make_settings(list(trust) or [ws.pki_dir / "root.pem"], ledger,
+                                 load_roster(ws.roster), ws.witness.name, ws.template_dir)
         outcomes = collect_files(collect_pdfs(paths), ws.collected_dir, ledger, settings)
     for o in outcomes:
         if o.action == "refused":
