@@ -71,3 +71,35 @@ def test_forged_and_foreign_files_are_refused_and_left(signing_ws: Path) -> None
     assert "0 collected, 2 refused" in result.stderr
     assert forged.exists() and (inbox / "foto.pdf").exists()
     assert not (signing_ws / "collected").exists()
+
+
+def test_export_verifies_and_a_changed_file_fails(signed_ws: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    assert pakta(signed_ws, "collect", "signed").returncode == 0
+    result = pakta(signed_ws, "export", "--out", "evidence.zip")
+    assert result.returncode == 0, result.stderr
+    assert "8 signed PDFs, verification OK" in result.stdout
+    with zipfile.ZipFile(signed_ws / "evidence.zip") as archive:
+        names = set(archive.namelist())
+    for expected in ("manifest.json", "roster.csv", "ledger/ledger.json",
+                     "ledger/documents.csv", "trust/root-1.pem", "reports/verify.json",
+                     "reports/verify.html", "pdf/75-gorontalo-pakta-integritas.pdf"):
+        assert expected in names
+    ok = pakta(signed_ws, "verify", "evidence.zip")
+    assert ok.returncode == 0, ok.stderr
+    assert "package evidence.zip: OK" in ok.stderr
+    # Change one signed PDF inside the zip (same name, manifest untouched).
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(signed_ws / "evidence.zip") as src, \
+            zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "pdf/75-gorontalo-pakta-integritas.pdf":
+                data = data.replace(b"/Reason", b"/Reasom", 1)
+            dst.writestr(item, data)
+    bad = pakta(signed_ws, "verify", str(tampered))
+    assert bad.returncode == 1
+    assert "manifest: changed since export: pdf/75-gorontalo-pakta-integritas.pdf" \
+        in bad.stderr
+    assert "PROBLEMS FOUND" in bad.stderr

@@ -9,35 +9,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import run_pakta
-from tests.fixtures_pki import pakta_env
+from tests.fixtures_pki import sign
 
 PACT = "75-gorontalo-pakta-integritas"
-
-
-def sign(ws: Path, files: list[str], slot: str, p12: str, *extra: str) -> None:
-    result = run_pakta("sign", *files, "--slot", slot, "--p12", p12, *extra, cwd=ws,
-                       env=pakta_env())
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.fixture
-def signed_ws(signing_ws: Path, tsa_url: str) -> Path:
-    """Every document signed by its head (B-T) into signed/, pacts co-signed by the
-    witness: the whole batch COMPLETE."""
-    from pakta.roster import load_roster
-
-    for head in load_roster(signing_ws / "roster.csv"):
-        files = [str(p.relative_to(signing_ws)) for p in
-                 sorted((signing_ws / "out").glob(f"{head.slug}-*.pdf"))]
-        sign(signing_ws, files, "kepala_daerah", f"pki/signers/{head.code}.p12",
-             "--level", "B-T", "--tsa", tsa_url, "--out", "signed")
-    pacts = [str(p.relative_to(signing_ws))
-             for p in sorted((signing_ws / "signed").glob("*pakta-integritas-signed.pdf"))]
-    sign(signing_ws, pacts, "saksi", "pki/witness.p12", "--in-place")
-    return signing_ws
 
 
 def verify_json(ws: Path, *paths: str) -> tuple[int, dict]:  # type: ignore[type-arg]

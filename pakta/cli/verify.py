@@ -37,6 +37,9 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], roster: Path | None
     from pakta.roster import load_roster
     from pakta.verify import collect_pdfs, make_settings, verify_paths
 
+    if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
+        _verify_package(paths[0], fmt, output)
+        return
     try:
         ws = load_workspace(workspace)
     except ConfigError:
@@ -100,3 +103,39 @@ def collect(paths: tuple[Path, ...], workspace: Path | None, trust: tuple[Path, 
     click.echo(f"{len(outcomes) - refused} collected, {refused} refused", err=True)
     if refused:
         raise SystemExit(3)
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("evidence.zip"), show_default=True)
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Trust root(s) (default: the workspace's pki/root.pem).")
+@click.option("--overwrite", is_flag=True)
+def export(out: Path, workspace: Path | None, trust: tuple[Path, ...],
+           overwrite: bool) -> None:
+    """One evidence package: signed PDFs, roster, ledger, trust roots, report, manifest."""
+    from pakta.config import load_workspace
+    from pakta.errors import OutputExistsError
+    from pakta.evidence import build_package
+
+    ws = load_workspace(workspace)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out} exists", hint="pass --overwrite to replace it")
+    count, batch = build_package(ws, out, list(trust) or [ws.pki_dir / "root.pem"])
+    click.echo(f"wrote {out}: {count} signed PDFs, verification "
+               f"{'OK' if batch.ok else 'found problems'}")
+
+
+def _verify_package(path: Path, fmt: str, output: Path | None) -> None:
+    from pakta.evidence import verify_package
+    from pakta.reports.verification import RENDERERS
+
+    verdict = verify_package(path)
+    for problem in verdict.manifest_problems:
+        click.echo(f"manifest: {problem}", err=True)
+    if verdict.batch is not None:
+        write_output(RENDERERS[fmt](verdict.batch), output)
+    click.echo(f"package {path}: {'OK' if verdict.ok else 'PROBLEMS FOUND'}", err=True)
+    if not verdict.ok:
+        raise SystemExit(1)
