@@ -34,14 +34,21 @@ echo "   $(ls signed | wc -l) documents signed by their heads"
 echo "== the witness co-signs every pact in one batch"
 "$PAKTA" sign signed/*-pakta-integritas-signed.pdf --slot saksi --p12 pki/witness.p12 \
   --level B-T --tsa "$TSA" --in-place >/dev/null
+echo "== collect the returned files (matched by content, not by name)"
+"$PAKTA" collect signed/ 2>&1 | tail -n 1
 echo "== verify the whole folder against the roster and the ledger"
-"$PAKTA" verify signed/ --format html --output reports/verify.html 2>/dev/null
-"$PAKTA" verify signed/ 2>/dev/null | tail -n 4
+"$PAKTA" verify collected/ --format html --output reports/verify.html 2>/dev/null
+"$PAKTA" verify collected/ 2>/dev/null | tail -n 4
+echo "== the evidence package for auditors"
+"$PAKTA" export --out reports/evidence.zip
+"$PAKTA" verify reports/evidence.zip >/dev/null
 echo "== status"
 "$PAKTA" status | sed -n '1,4p;/^TOTAL/p;/^Waiting/p;/^Last/p' 
 echo
 echo "outputs:"
 echo "  rendered PDFs:   $DEMO/out/"
 echo "  signed PDFs:     $DEMO/signed/"
+echo "  collected:       $DEMO/collected/"
 echo "  verify report:   $DEMO/reports/verify.html"
+echo "  evidence:        $DEMO/reports/evidence.zip"
 echo "  ledger:          $DEMO/pakta.db"
