@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pakta.errors import PdfInputError, SigningError, SigningRefused
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.profiles import LEVELS, load_profile
-from pakta.render import discard, temp_path_for
+from pakta.render import atomic_write, temp_path_for
 from pakta.templating import BULAN, HARI
 
 if TYPE_CHECKING:
@@ -310,16 +310,10 @@ class BatchSigner:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    temp = temp_path_for(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
+        atomic_write(path, data)
     except OSError as exc:
-        discard(temp)
         raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 

@@ -22,11 +22,11 @@ from pakta.errors import InputError
 from pakta.ledger import DocumentRecord, Ledger, first_revision_length, sha256_hex
 from pakta.regions import name_key
 from pakta.roster import RegionHead
+from pakta.status import HEAD_SLOT, WITNESS_SLOT
 
 PASSED, INDETERMINATE, FAILED = "TOTAL-PASSED", "INDETERMINATE", "TOTAL-FAILED"
 COMPLETE, INCOMPLETE, INVALID, UNKNOWN, ERROR = (
     "COMPLETE", "INCOMPLETE", "INVALID", "UNKNOWN", "ERROR")
-HEAD_SLOT, WITNESS_SLOT = "kepala_daerah", "saksi"
 MAX_FILE_BYTES = 50 * 2**20  # a pact is ~100 KB; anything this large is not one
 
 

@@ -83,3 +83,12 @@ def fresh_rendered(rendered_workspace: Path, tmp_path: Path) -> Path:
     db.commit()
     db.close()
     return copy
+
+
+def chromium_dom(page: Path, profile: Path) -> str:
+    """The DOM of a local page after headless Chromium has loaded it."""
+    return subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.conftest import run_pakta
+from tests.conftest import chromium_dom, run_pakta
 from tests.fixtures_pki import pakta_env
 
 
@@ -106,7 +106,6 @@ def test_export_verifies_and_a_changed_file_fails(signed_ws: Path, tmp_path: Pat
 
 
 def test_status_html_has_chart_and_table_in_chromium(signing_ws: Path, tmp_path: Path) -> None:
-    import subprocess
 
     assert pakta(signing_ws, "sign", "out/75-gorontalo-pakta-integritas.pdf", "--slot",
                  "kepala_daerah", "--p12", "pki/signers/75.p12").returncode == 0
@@ -114,12 +113,7 @@ def test_status_html_has_chart_and_table_in_chromium(signing_ws: Path, tmp_path:
         .returncode == 0
     result = pakta(signing_ws, "status", "--format", "html", "--output", "status.html")
     assert result.returncode == 0, result.stderr
-    dom = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chrome'}", "--dump-dom",
-         (signing_ws / "status.html").as_uri()],
-        capture_output=True, text=True, timeout=120).stdout
+    dom = chromium_dom((signing_ws / "status.html"), tmp_path / "chrome")
     assert '<svg role="img" aria-label="Progress per province"' in dom
     assert 'class="bar head_signed"' in dom  # Gorontalo's bar has a head-signed part
     assert '<table id="documents">' in dom and "75-gorontalo-pakta-integritas" in dom

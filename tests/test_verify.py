@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import run_pakta
+from tests.conftest import chromium_dom, run_pakta
 from tests.fixtures_pki import sign
 
 PACT = "75-gorontalo-pakta-integritas"
@@ -181,12 +181,7 @@ def test_html_report_opens_in_chromium(signed_ws: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     html = (signed_ws / "report.html").read_text()
     assert "http" not in html.replace("http://www.w3.org", "")  # self-contained
-    dom = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chrome'}", "--dump-dom",
-         (signed_ws / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120).stdout
+    dom = chromium_dom((signed_ws / "report.html"), tmp_path / "chrome")
     assert 'id="verdict">OK: 8 files' in dom
     assert "COMPLETE" in dom and "Gorontalo" in dom
 
