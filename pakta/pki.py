@@ -33,6 +33,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pakta.roster import RegionHead
 
 SIGNERS = "signers"
+CRL_URL = "http://127.0.0.1:8765/crl/signing-ca.crl"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,12 @@ def _issue(subject: x509.Name, key: Any, issuer: _Issuer | None, *,
     if tsa:
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    if issuer and not ca:
+        # Where the CA publishes its CRL. Verification is offline: the auditor passes the
+        # CRL with --crl; the pointer tells the validator the certificate is revocable.
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(CRL_URL)], relative_name=None,
+            reasons=None, crl_issuer=None)]), critical=False)
     return builder.sign(signer_key, hashes.SHA256())
 
 
@@ -260,3 +267,23 @@ class TimestampServer:
         finally:
             self.server.shutdown()
             self.server.server_close()
+
+
+def revoke(pki: DemoPki, p12: Path, passphrase: bytes, out: Path,
+           when: dt.datetime | None = None) -> Path:
+    """A CRL from the demo signing CA listing the certificate in `p12` as revoked."""
+    from cryptography.x509 import CertificateRevocationListBuilder, RevokedCertificateBuilder
+
+    issuer = _load_issuer(pki, passphrase)
+    _, cert, _ = pkcs12.load_key_and_certificates(p12.read_bytes(), passphrase)
+    assert cert is not None
+    now = dt.datetime.now(dt.UTC)
+    revoked = (RevokedCertificateBuilder().serial_number(cert.serial_number)
+               .revocation_date(when or now - dt.timedelta(hours=1)).build())
+    crl = (CertificateRevocationListBuilder().issuer_name(issuer.cert.subject)
+           .last_update(now - dt.timedelta(minutes=5))
+           .next_update(now + dt.timedelta(days=7))
+           .add_revoked_certificate(revoked)
+           .sign(issuer.key, hashes.SHA256()))
+    out.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    return out

@@ -101,6 +101,7 @@ class VerifySettings:
     heads: tuple[RegionHead, ...] = ()
     witness_name: str | None = None
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict)  # template -> slots
+    crls: tuple[bytes, ...] = ()  # revocation lists given on the command line (DER)
 
 
 def load_trust_roots(paths: Sequence[Path]) -> tuple[bytes, ...]:
@@ -128,14 +129,15 @@ _context: dict[str, Any] = {}
 
 def _setup(settings: VerifySettings) -> dict[str, Any]:
     """Per process: the validation context and lookup tables, built once."""
-    from asn1crypto import x509
+    from asn1crypto import crl, x509
     from pyhanko_certvalidator import ValidationContext
 
     roots = [x509.Certificate.load(der) for der in settings.trust_roots]
+    crls = [crl.CertificateList.load(der) for der in settings.crls]
     return {
         "settings": settings,
         "roots": roots,
-        "vc": lambda: ValidationContext(trust_roots=roots, allow_fetching=False,
+        "vc": lambda: ValidationContext(trust_roots=roots, allow_fetching=False, crls=crls,
                                         revocation_mode="soft-fail"),
         "by_hash": {(r.sha256, r.size): r for r in settings.issued},
         "by_id": {r.doc_id: r for r in settings.issued},
@@ -337,7 +339,8 @@ def collect_pdfs(paths: Iterable[Path]) -> list[Path]:
 
 def make_settings(trust: Sequence[Path], ledger: Ledger | None,
                   heads: Sequence[RegionHead], witness_name: str | None,
-                  template_dir: Path | None = None) -> VerifySettings:
+                  template_dir: Path | None = None,
+                  crls: Sequence[Path] = ()) -> VerifySettings:
     from pakta.templating import Catalogue
 
     issued = tuple(ledger.documents()) if ledger else ()
@@ -348,7 +351,14 @@ def make_settings(trust: Sequence[Path], ledger: Ledger | None,
             slots[template] = catalogue.info(template).slots
         except Exception:
             slots[template] = (HEAD_SLOT,)
-    return VerifySettings(load_trust_roots(trust), issued, tuple(heads), witness_name, slots)
+    crl_data = []
+    for path in crls:
+        try:
+            crl_data.append(path.read_bytes())
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the CRL ({exc.strerror})") from exc
+    return VerifySettings(load_trust_roots(trust), issued, tuple(heads), witness_name, slots,
+                          tuple(crl_data))
 
 
 def verify_paths(files: Sequence[Path], settings: VerifySettings, *, workers: int = 1,

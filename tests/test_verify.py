@@ -202,3 +202,20 @@ def test_missing_trust_root_is_bad_input(signed_ws: Path) -> None:
     result = run_pakta("verify", "signed", "--trust", "nope.pem", cwd=signed_ws)
     assert result.returncode == 3
     assert "nope.pem: cannot read the trust root" in result.stderr
+
+
+def test_revoked_certificate_from_a_crl(signing_ws: Path) -> None:
+    from pakta.pki import DemoPki, revoke
+    from tests.fixtures_pki import PASSPHRASE
+
+    sign(signing_ws, [f"out/{PACT}.pdf"], "kepala_daerah", "pki/signers/75.p12",
+         "--out", "signed")
+    revoke(DemoPki(signing_ws / "pki"), signing_ws / "pki" / "signers" / "75.p12",
+           PASSPHRASE.encode(), signing_ws / "ca.crl")
+    without = verify_json(signing_ws, "signed")[1]
+    assert doc(without, PACT)["signatures"][0]["indication"] == "TOTAL-PASSED"
+    _, report = verify_json(signing_ws, "signed", "--crl", "ca.crl")
+    (sig,) = doc(report, PACT)["signatures"]
+    assert sig["revoked"] is True
+    assert (sig["indication"], sig["sub_indication"]) == ("TOTAL-FAILED", "REVOKED")
+    assert doc(report, PACT)["status"] == "INVALID"

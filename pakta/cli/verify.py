@@ -16,6 +16,9 @@ from pakta.cli.render import write_output
                 type=click.Path(path_type=Path))
 @click.option("--trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Trust root(s), PEM or DER (default: the workspace's pki/root.pem).")
+@click.option("--crl", "crls", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Certificate revocation list(s), DER (verification is offline).")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path))
@@ -23,7 +26,8 @@ from pakta.cli.render import write_output
               default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None)
-def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], roster: Path | None,
+def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, ...],
+           roster: Path | None,
            ledger: Path | None, workspace: Path | None, fmt: str, output: Path | None,
            jobs: int | None) -> None:
     """Verify signed PDFs (files and folders) against the roster and the ledger.
@@ -57,7 +61,7 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], roster: Path | None
     db = Ledger(ledger_path) if ledger_path else None
     try:
         settings = make_settings(trust_files, db, heads, ws.witness.name if ws else None,
-                                 ws.template_dir if ws else None)
+                                 ws.template_dir if ws else None, crls)
         files = collect_pdfs(paths)
         with progress_bar(len(files), "verifying") as bar:
             batch = verify_paths(files, settings, workers=jobs or os.cpu_count() or 1,
