@@ -67,15 +67,8 @@ def progress_bar(total: int, label: str) -> ProgressBar[int]:
 
 
 def _register() -> None:
-    # Each module adds its commands to `main`; imported here so they stay light.
-    from pakta.cli import render as _render  # noqa: F401
-
-    for optional in ("sign", "verify"):
-        try:
-            __import__(f"pakta.cli.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pakta.cli.{optional}":
-                raise
+    # Each module adds its commands to `main`; they import heavy libraries lazily.
+    from pakta.cli import render, sign, verify  # noqa: F401
 
 
 _register()
