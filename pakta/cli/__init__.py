@@ -45,9 +45,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """Render, sign and verify integrity pacts (pakta integritas) and declarations.
 
     \b
-    Secretariat:  pakta init, pakta roster check, pakta render, pakta status
+    Secretariat:  pakta init, roster check, render, collect, status, export
     Signers:      pakta sign
-    Auditors:     pakta verify
+    Auditors:     pakta verify (a folder, files, or an evidence.zip)
     """
     ctx.meta["pakta.verbose"] = verbose
     logging.basicConfig(
