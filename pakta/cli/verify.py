@@ -25,14 +25,24 @@ from pakta.cli.render import write_output
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]),
               default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per core).")
+@click.option("--online", is_flag=True,
+              help="Allow fetching CRLs and OCSP responses (default: offline).")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=30.0,
+              show_default=True, help="Seconds per file before it becomes an error row.")
 def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, ...],
            roster: Path | None,
            ledger: Path | None, workspace: Path | None, fmt: str, output: Path | None,
-           jobs: int | None) -> None:
+           jobs: int | None, online: bool, time_limit: float) -> None:
     """Verify signed PDFs (files and folders) against the roster and the ledger.
 
-    Exit 0 when every expected document is COMPLETE and valid, 1 otherwise.
+    Per signature: an ETSI EN 319 102-1 indication and its facts. Per document:
+    COMPLETE, INCOMPLETE, INVALID, UNKNOWN or ERROR. Offline by default: revocation data
+    comes from the files (DSS) and --crl only. Results go into the ledger.
+
+    Exit 0 when every expected document is COMPLETE and valid, 1 otherwise, 3 for bad
+    input (trust root, CRL, roster, ledger).
     """
     from pakta.config import load_workspace
     from pakta.errors import ConfigError, UsageError
@@ -58,10 +68,13 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
         from pakta.errors import InputError
 
         raise InputError(f"{ledger_path}: ledger not found")
+    if output is not None and output.is_dir():
+        raise UsageError(f"{output} is a folder; --output takes a file name")
     db = Ledger(ledger_path) if ledger_path else None
     try:
         settings = make_settings(trust_files, db, heads, ws.witness.name if ws else None,
-                                 ws.template_dir if ws else None, crls)
+                                 ws.template_dir if ws else None, crls, online=online,
+                                 time_limit=time_limit)
         files = collect_pdfs(paths)
         with progress_bar(len(files), "verifying") as bar:
             batch = verify_paths(files, settings, workers=jobs or os.cpu_count() or 1,
