@@ -264,6 +264,7 @@ def _install_fast_paths() -> None:
         stream.seek(start)  # anything unusual: pyHanko's own reader and its errors
         return original_hex(stream)
 
+    read_hex_string.__wrapped__ = original_hex  # type: ignore[attr-defined]
     generic.read_hex_string_from_stream = read_hex_string
 
     ntv = x509.NameTypeAndValue
@@ -515,14 +516,16 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
 
 
 def _read_dss(reader: Any) -> Any:
+    """The file's document security store (validation data), or None. A DSS that
+    cannot be read (absurd compressed streams, broken objects) makes the file an error
+    row: validation data is never silently skipped."""
     from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko.sign.validation.errors import NoDSSFoundError
 
     try:
         return DocumentSecurityStore.read_dss(reader)
-    except Exception as exc:
-        if isinstance(exc, MemoryError | _TimeUp | RecursionError):
-            raise
-        return None  # no DSS (the usual case) or one we cannot use
+    except NoDSSFoundError:
+        return None
 
 
 def _head_matches(sig: SignatureVerdict, head: RegionHead) -> bool:

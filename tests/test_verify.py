@@ -1,221 +1,374 @@
-"""Verdicts on real signed files made with the demo PKI."""
+"""Verdicts on real signed files made with the demo PKI, checked in-process.
+
+Each case of the issue: untouched, a flipped byte, a changed page, an added annotation,
+an untrusted certificate, the wrong head, an empty witness slot, the witness first, not
+the issued document, a file nobody expects, an expired and a revoked certificate,
+B-LT/B-LTA validation data, and malformed files. The command line is tested in
+test_cli_verify.py, the report formats in test_reports.py.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-import json
+import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import chromium_dom, run_pakta
-from tests.fixtures_pki import sign
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-PACT = "75-gorontalo-pakta-integritas"
+from pakta.verify import (
+    COMPLETE,
+    ERROR,
+    FAILED,
+    INCOMPLETE,
+    INDETERMINATE,
+    INVALID,
+    PASSED,
+    UNKNOWN,
+    DocumentVerdict,
+    VerifySettings,
+    collect_pdfs,
+    verify_file,
+    verify_paths,
+)
+from tests.conftest import run_pakta
+from tests.fixtures_pki import PASSPHRASE
+from tests.verify_cases import (
+    DECL,
+    PACT,
+    TEGAL_PACT,
+    add_annotation,
+    add_document_timestamp,
+    add_dss,
+    change_page,
+    deflate_bomb,
+    rendered,
+    revoke,
+    settings_for,
+    sign_bytes,
+    signed,
+    signed_batch,  # noqa: F401  (fixture)
+    timestamper,
+)
+
+NOW = dt.datetime.now(dt.UTC)
 
 
-def verify_json(ws: Path, *paths: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    result = run_pakta("verify", *paths, "--format", "json", cwd=ws)
-    assert "Traceback" not in result.stderr
-    return result.returncode, json.loads(result.stdout)
+@pytest.fixture(scope="module")
+def ws(signed_batch: Path) -> Path:  # noqa: F811
+    return signed_batch
 
 
-def doc(report: dict, stem: str) -> dict:  # type: ignore[type-arg]
-    return next(d for d in report["documents"] if Path(d["path"]).name.startswith(stem))
+@pytest.fixture(scope="module")
+def batch_settings(ws: Path) -> VerifySettings:
+    return settings_for(ws)
 
 
-def test_untouched_batch_is_complete(signed_ws: Path) -> None:
-    code, report = verify_json(signed_ws, "signed")
-    assert code == 0, [d["reasons"] for d in report["documents"]]
-    assert report["ok"] is True
-    assert report["summary"]["by_status"] == {"COMPLETE": 8}
-    pact = doc(report, PACT)
-    assert [s["indication"] for s in pact["signatures"]] == ["TOTAL-PASSED"] * 2
-    head = next(s for s in pact["signatures"] if s["field"] == "kepala_daerah")
-    assert head["signer_name"] == "Hamka Hendra Noer" and head["level"] == "B-T"
-    assert head["timestamp_trusted"] is True and head["page"] == 1
-    text = run_pakta("verify", "signed", cwd=signed_ws)
-    assert text.returncode == 0
-    assert "Result: OK (8 files)" in text.stdout
+def check(tmp_path: Path, name: str, data: bytes, verify_settings: VerifySettings
+          ) -> DocumentVerdict:
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    return verify_file(path, verify_settings)
 
 
-def test_flipped_byte_is_total_failed(signed_ws: Path) -> None:
-    path = signed_ws / "signed" / f"{PACT}-signed.pdf"
-    data = bytearray(path.read_bytes())
+def head_sig(verdict: DocumentVerdict):  # type: ignore[no-untyped-def]
+    return next(s for s in verdict.signatures if s.field == "kepala_daerah")
+
+
+def test_untouched_batch_is_complete(ws: Path, batch_settings: VerifySettings) -> None:
+    batch = verify_paths(collect_pdfs([ws / "signed"]), batch_settings, workers=2)
+    assert batch.ok, [d.reasons for d in batch.documents]
+    assert batch.by_status == {COMPLETE: 8}
+    assert not batch.heads_without_document and not batch.duplicates
+    assert batch.by_province["Gorontalo"] == {COMPLETE: 2}
+    assert batch.by_template == {"deklarasi-netralitas": {COMPLETE: 4},
+                                 "pakta-integritas": {COMPLETE: 4}}
+    pact = next(d for d in batch.documents if d.doc_id == PACT)
+    assert pact.issued and pact.slots == ("kepala_daerah", "saksi")
+    assert [s.indication for s in pact.signatures] == [PASSED, PASSED]
+    head = head_sig(pact)
+    assert head.signer_name == "Hamka Hendra Noer" and head.level == "B-T"
+    assert head.timestamp_trusted is True and head.page == 1 and head.key_usage_ok
+    assert head.trusted and head.intact and head.valid and len(head.cert_sha256) == 64
+    assert head.issuer == "pakta Demo Signing CA" and head.revocation == "unknown"
+    # after the head: only the witness's signature
+    assert head.modification == "signatures-and-validation-data"
+    witness = next(s for s in pact.signatures if s.field == "saksi")
+    assert witness.signer_name == "Rahmat Bagja" and witness.modification == "none"
+    assert witness.coverage == "ENTIRE_FILE" and head.coverage == "ENTIRE_REVISION"
+    # NIK in the certificate's serialNumber is what matched the roster's Bupati
+    bolsel = next(d for d in batch.documents if d.region_code == "71.11")
+    assert head_sig(bolsel).signer_serial == "7111000000000001"
+    # one process gives the same verdicts
+    alone = verify_paths(collect_pdfs([ws / "signed"]), batch_settings, workers=1)
+    assert [(d.path, d.status) for d in alone.documents] == \
+        [(d.path, d.status) for d in batch.documents]
+
+
+def test_flipped_byte_is_total_failed(ws: Path, batch_settings: VerifySettings,
+                                      tmp_path: Path) -> None:
+    data = bytearray(signed(ws, PACT).read_bytes())
     data[2000] ^= 0x01  # inside the first revision: covered by both signatures
-    path.write_bytes(bytes(data))
-    code, report = verify_json(signed_ws, "signed")
-    assert code == 1
-    pact = doc(report, PACT)
-    assert pact["status"] == "INVALID"
-    assert {s["indication"] for s in pact["signatures"]} == {"TOTAL-FAILED"}
+    verdict = check(tmp_path, PACT, bytes(data), batch_settings)
+    assert verdict.status == INVALID
+    assert {(s.indication, s.sub_indication) for s in verdict.signatures} == \
+        {(FAILED, "HASH_FAILURE")}
+    assert not verdict.issued
 
 
-def test_changed_page_after_signing_is_suspicious(signed_ws: Path) -> None:
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
-    path = signed_ws / "signed" / f"{PACT}-signed.pdf"
-    writer = IncrementalPdfFileWriter(io.BytesIO(path.read_bytes()))
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    stream = generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 700 Td (BATAL) Tj ET")
-    page["/Contents"] = writer.add_object(stream)
-    writer.update_container(page)
-    out = io.BytesIO()
-    writer.write(out)
-    path.write_bytes(out.getvalue())
-    code, report = verify_json(signed_ws, "signed")
-    pact = doc(report, PACT)
-    assert code == 1 and pact["status"] == "INVALID"
-    assert any(s["sub_indication"] == "SUSPICIOUS_MODIFICATION" for s in pact["signatures"])
-    assert all(s["modification"] == "other" for s in pact["signatures"])
+def test_changed_page_after_signing_is_suspicious(ws: Path, batch_settings: VerifySettings,
+                                                  tmp_path: Path) -> None:
+    verdict = check(tmp_path, PACT, change_page(signed(ws, PACT).read_bytes()),
+                    batch_settings)
+    assert verdict.status == INVALID
+    assert all(s.sub_indication == "SUSPICIOUS_MODIFICATION" and s.modification == "other"
+               for s in verdict.signatures)
+    assert all(s.intact and s.valid for s in verdict.signatures)  # the bytes they cover
 
 
-def test_untrusted_certificate_is_indeterminate(signing_ws: Path) -> None:
+def test_annotation_over_the_page_is_suspicious(ws: Path, batch_settings: VerifySettings,
+                                                tmp_path: Path) -> None:
+    verdict = check(tmp_path, PACT, add_annotation(signed(ws, PACT).read_bytes()),
+                    batch_settings)
+    assert verdict.status == INVALID
+    assert {(s.indication, s.sub_indication, s.modification) for s in verdict.signatures} \
+        == {(FAILED, "SUSPICIOUS_MODIFICATION", "other")}
+
+
+def test_untrusted_certificate_is_indeterminate(ws: Path, batch_settings: VerifySettings,
+                                                tmp_path: Path) -> None:
     from pakta.pki import DemoPki, issue_test_certificate
-    from tests.fixtures_pki import PASSPHRASE
 
-    issue_test_certificate(DemoPki(signing_ws / "pki"), signing_ws / "x.p12",
-                           "Hamka Hendra Noer", PASSPHRASE.encode(), self_signed=True)
-    sign(signing_ws, [f"out/{PACT}.pdf"], "kepala_daerah", "x.p12", "--out", "signed")
-    code, report = verify_json(signing_ws, "signed")
-    pact = doc(report, PACT)
-    (sig,) = pact["signatures"]
-    assert sig["indication"] == "INDETERMINATE"
-    assert sig["sub_indication"] == "NO_CERTIFICATE_CHAIN_FOUND"
-    assert pact["status"] == "INVALID"
+    issue_test_certificate(DemoPki(ws / "pki"), tmp_path / "x.p12", "Hamka Hendra Noer",
+                           PASSPHRASE.encode(), self_signed=True)
+    verdict = check(tmp_path, PACT, sign_bytes(rendered(ws, PACT), "kepala_daerah",
+                                               tmp_path / "x.p12"), batch_settings)
+    (sig,) = verdict.signatures
+    assert (sig.indication, sig.sub_indication) == (INDETERMINATE,
+                                                    "NO_CERTIFICATE_CHAIN_FOUND")
+    assert sig.intact and sig.valid and not sig.trusted
+    assert verdict.status == INVALID and verdict.issued
 
 
-def test_wrong_head_and_missing_witness(signing_ws: Path) -> None:
-    sign(signing_ws, [f"out/{PACT}.pdf"], "kepala_daerah", "pki/signers/33.76.p12",
-         "--out", "signed")
-    sign(signing_ws, ["out/33.76-tegal-pakta-integritas.pdf"], "kepala_daerah",
-         "pki/signers/33.76.p12", "--out", "signed")
-    code, report = verify_json(signing_ws, "signed")
-    assert code == 1
-    wrong = doc(report, PACT)
-    assert wrong["status"] == "INVALID"
+def test_wrong_head_is_invalid(ws: Path, batch_settings: VerifySettings,
+                               tmp_path: Path) -> None:
+    data = sign_bytes(rendered(ws, PACT), "kepala_daerah",
+                      ws / "pki" / "signers" / "33.76.p12")
+    verdict = check(tmp_path, PACT, data, batch_settings)
+    assert verdict.status == INVALID
+    assert head_sig(verdict).indication == PASSED  # a good signature, by the wrong person
     assert "wrong signer in 'kepala_daerah': Dadang Somantri, the roster names " \
-        "Hamka Hendra Noer" in wrong["reasons"]
-    tegal = doc(report, "33.76-tegal-pakta-integritas")
-    assert tegal["status"] == "INCOMPLETE" and tegal["missing_slots"] == ["saksi"]
-    assert "75-gorontalo-deklarasi-netralitas" in report["summary"]["heads_without_document"]
+        "Hamka Hendra Noer" in verdict.reasons
 
 
-def test_not_the_issued_document_and_unknown_file(
-        signing_ws: Path, make_workspace: Callable[..., Path]) -> None:
+def test_empty_witness_slot_is_incomplete(ws: Path, batch_settings: VerifySettings,
+                                          tmp_path: Path) -> None:
+    data = sign_bytes(rendered(ws, TEGAL_PACT), "kepala_daerah",
+                      ws / "pki" / "signers" / "33.76.p12")
+    verdict = check(tmp_path, TEGAL_PACT, data, batch_settings)
+    assert verdict.status == INCOMPLETE and verdict.missing_slots == ("saksi",)
+    assert head_sig(verdict).indication == PASSED and head_sig(verdict).level == "B-B"
+    assert head_sig(verdict).modification == "none"
+
+
+def test_witness_before_head_is_out_of_order(ws: Path, batch_settings: VerifySettings,
+                                             tmp_path: Path) -> None:
+    data = sign_bytes(rendered(ws, PACT), "saksi", ws / "pki" / "witness.p12")
+    data = sign_bytes(data, "kepala_daerah", ws / "pki" / "signers" / "75.p12")
+    verdict = check(tmp_path, PACT, data, batch_settings)
+    assert verdict.status == INVALID
+    assert "signed out of order: saksi, kepala_daerah (expected kepala_daerah, saksi)" \
+        in verdict.reasons
+    assert all(s.indication == PASSED for s in verdict.signatures)
+
+
+def test_not_the_issued_document_and_unknown_file(ws: Path, batch_settings: VerifySettings,
+                                                  tmp_path: Path) -> None:
     # The same head's pact re-rendered from a changed template, signed validly.
-    other = make_workspace(name="other")
-    template = (Path(__file__).parent.parent / "templates" / "pakta-integritas.html.j2")
+    other = tmp_path / "other"
+    shutil.copytree(ws, other, ignore=shutil.ignore_patterns("signed", "out", "pakta.db"))
+    template = Path(__file__).parent.parent / "templates" / "pakta-integritas.html.j2"
+    (other / "templates").mkdir(exist_ok=True)
     (other / "templates" / "pakta-integritas.html.j2").write_text(
         template.read_text().replace("Menolak politik uang", "Menerima politik uang"))
-    assert run_pakta("render", "--only", "75", "-t", "pakta-integritas", cwd=other)\
-        .returncode == 0
-    (signing_ws / "inbox").mkdir()
-    shutil.copy(other / "out" / f"{PACT}.pdf", signing_ws / "inbox" / f"{PACT}.pdf")
-    shutil.copy(other / "out" / f"{PACT}.pdf", signing_ws / "inbox" / "surat-lain.pdf")
-    sign(signing_ws, [f"inbox/{PACT}.pdf", "inbox/surat-lain.pdf"], "kepala_daerah",
-         "pki/signers/75.p12", "--any-pdf", "--out", "signed")
-    code, report = verify_json(signing_ws, "signed")
-    changed = doc(report, PACT)
-    assert changed["status"] == "INVALID"
-    assert changed["reasons"][0].startswith("not the issued document")
-    assert changed["signatures"][0]["indication"] == "TOTAL-PASSED"
-    unknown = doc(report, "surat-lain")
-    assert unknown["status"] == "UNKNOWN"
+    result = run_pakta("render", "--only", "75", "-t", "pakta-integritas", cwd=other)
+    assert result.returncode == 0, result.stderr
+    data = sign_bytes((other / "out" / f"{PACT}.pdf").read_bytes(), "kepala_daerah",
+                      ws / "pki" / "signers" / "75.p12")
+    data = sign_bytes(data, "saksi", ws / "pki" / "witness.p12")
+    changed = check(tmp_path, f"{PACT}-signed", data, batch_settings)
+    assert changed.status == INVALID and not changed.issued
+    assert changed.reasons[0].startswith("not the issued document")
+    assert [s.indication for s in changed.signatures] == [PASSED, PASSED]
+    unknown = check(tmp_path, "surat-lain", data, batch_settings)
+    assert unknown.status == UNKNOWN and unknown.doc_id is None
+    batch = verify_paths([tmp_path / "surat-lain.pdf"], batch_settings)
+    assert batch.unexpected == (str(tmp_path / "surat-lain.pdf"),) and not batch.ok
 
 
-def test_expired_before_signing(signing_ws: Path) -> None:
-    """A certificate already expired when the (claimed) signature was made."""
-    import datetime as dt
-
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-
+def test_expired_before_signing(ws: Path, batch_settings: VerifySettings,
+                                tmp_path: Path) -> None:
+    """A certificate already expired when the signature was made: without a timestamp
+    there is no proof of when (INDETERMINATE); a trusted timestamp after the expiry
+    proves it was too late (TOTAL-FAILED / EXPIRED)."""
     from pakta.pki import DemoPki, issue_test_certificate
-    from tests.fixtures_pki import PASSPHRASE
 
-    issue_test_certificate(DemoPki(signing_ws / "pki"), signing_ws / "old.p12",
-                           "Hamka Hendra Noer", PASSPHRASE.encode(),
+    issue_test_certificate(DemoPki(ws / "pki"), tmp_path / "old.p12", "Hamka Hendra Noer",
+                           PASSPHRASE.encode(),
                            not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), days=30)
-    signer = signers.SimpleSigner.load_pkcs12(str(signing_ws / "old.p12"),
-                                              passphrase=PASSPHRASE.encode())
-    assert signer is not None
-    target = signing_ws / "signed" / f"{PACT}-signed.pdf"
-    target.parent.mkdir()
-    writer = IncrementalPdfFileWriter(io.BytesIO((signing_ws / "out" / f"{PACT}.pdf")
-                                                 .read_bytes()))
-    with target.open("wb") as out:
-        signers.PdfSigner(signers.PdfSignatureMetadata(
-            field_name="kepala_daerah", subfilter=fields.SigSeedSubFilter.PADES),
-            signer=signer).sign_pdf(writer, output=out)
-    _, report = verify_json(signing_ws, "signed")
-    (sig,) = doc(report, PACT)["signatures"]
-    assert sig["indication"] == "INDETERMINATE"
-    assert sig["sub_indication"] == "OUT_OF_BOUNDS_NO_POE"
+    plain = check(tmp_path, f"{DECL}-a", sign_bytes(rendered(ws, DECL), "kepala_daerah",
+                                                    tmp_path / "old.p12"), batch_settings)
+    (sig,) = plain.signatures
+    assert (sig.indication, sig.sub_indication) == (INDETERMINATE, "OUT_OF_BOUNDS_NO_POE")
+    stamped = sign_bytes(rendered(ws, DECL), "kepala_daerah", tmp_path / "old.p12",
+                         stamper=timestamper(ws))
+    (sig,) = check(tmp_path, f"{DECL}-b", stamped, batch_settings).signatures
+    assert (sig.indication, sig.sub_indication) == (FAILED, "EXPIRED")
+    assert sig.timestamp_trusted and sig.level == "B-T"
 
 
-def test_malformed_files_become_error_rows(signed_ws: Path) -> None:
-    bad = signed_ws / "signed"
-    good = (bad / f"{PACT}-signed.pdf").read_bytes()
+def test_revoked_certificate_from_a_crl(ws: Path, tmp_path: Path) -> None:
+    head_p12 = ws / "pki" / "signers" / "75.p12"
+    crl = revoke(ws, head_p12, tmp_path / "ca.crl", NOW - dt.timedelta(hours=1))
+    data = sign_bytes(rendered(ws, DECL), "kepala_daerah", head_p12)
+    without = check(tmp_path, DECL, data, settings_for(ws))
+    assert without.status == COMPLETE and head_sig(without).revocation == "unknown"
+    verdict = check(tmp_path, DECL, data, settings_for(ws, [crl]))
+    sig = head_sig(verdict)
+    assert sig.revoked and sig.revocation == "revoked" and sig.revocation_date
+    assert (sig.indication, sig.sub_indication) == (FAILED, "REVOKED")
+    assert verdict.status == INVALID
+    # the same CRL, but for another certificate: this one is good
+    other = revoke(ws, ws / "pki" / "signers" / "71.p12", tmp_path / "other.crl", NOW)
+    good = head_sig(check(tmp_path, DECL, data, settings_for(ws, [other])))
+    assert good.indication == PASSED and good.revocation == "good"
+
+
+def test_revoked_after_a_trusted_timestamp_still_passes(ws: Path, tmp_path: Path) -> None:
+    """Past signature validation: the timestamp proves the signature existed before the
+    revocation."""
+    head_p12 = ws / "pki" / "signers" / "75.p12"
+    crl = revoke(ws, head_p12, tmp_path / "ca.crl", NOW - dt.timedelta(hours=1))
+    data = sign_bytes(rendered(ws, DECL), "kepala_daerah", head_p12,
+                      stamper=timestamper(ws, NOW - dt.timedelta(hours=2)))
+    verdict = check(tmp_path, DECL, data, settings_for(ws, [crl]))
+    sig = head_sig(verdict)
+    assert sig.revoked and sig.indication == PASSED, sig
+    assert any("valid at the timestamp" in d for d in sig.details)
+
+
+def test_revocation_data_in_the_file_and_b_lta(ws: Path, batch_settings: VerifySettings,
+                                               tmp_path: Path) -> None:
+    head_p12 = ws / "pki" / "signers" / "75.p12"
+    # B-LT: the signing CA's CRL in the DSS, listing this head: revoked, offline
+    crl = revoke(ws, head_p12, tmp_path / "ca.crl", NOW - dt.timedelta(hours=1))
+    data = sign_bytes(rendered(ws, DECL), "kepala_daerah", head_p12,
+                      stamper=timestamper(ws))
+    lt = check(tmp_path, f"{DECL}-lt", add_dss(data, [crl.read_bytes()]), batch_settings)
+    sig = head_sig(lt)
+    assert sig.level == "B-LT" and sig.revocation == "revoked"
+    assert (sig.indication, sig.sub_indication) == (FAILED, "REVOKED")
+    # B-LTA: a CRL listing someone else, then a document timestamp over everything
+    other = revoke(ws, ws / "pki" / "signers" / "71.p12", tmp_path / "o.crl", NOW)
+    lta = add_document_timestamp(add_dss(signed(ws, DECL).read_bytes(),
+                                         [other.read_bytes()]), timestamper(ws))
+    verdict = check(tmp_path, f"{DECL}-lta", lta, batch_settings)
+    assert verdict.status == COMPLETE, verdict.reasons
+    sig = head_sig(verdict)
+    assert sig.level == "B-LTA" and sig.revocation == "good" and sig.indication == PASSED
+    assert sig.modification == "signatures-and-validation-data"
+    (stamp,) = verdict.document_timestamps
+    assert stamp.kind == "document-timestamp" and stamp.indication == PASSED
+    assert stamp.signer_name == "pakta Demo Timestamp Authority"
+    assert len(verdict.signatures) == 1  # a document timestamp fills no slot
+
+
+def test_malformed_files_become_error_rows(ws: Path, batch_settings: VerifySettings,
+                                          tmp_path: Path) -> None:
+    good = signed(ws, PACT).read_bytes()
+    bad = tmp_path / "bad"
+    bad.mkdir()
     (bad / "truncated.pdf").write_bytes(good[: len(good) // 2])
     (bad / "empty.pdf").write_bytes(b"")
-    (bad / "random.pdf").write_bytes(bytes(range(256)) * 40)
-    subprocess.run(["qpdf", "--encrypt", "u", "o", "256", "--", str(bad / f"{PACT}-signed.pdf"),
+    (bad / "random.pdf").write_bytes(os.urandom(40_000))
+    (bad / "pdf-header-then-noise.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(5000))
+    subprocess.run(["qpdf", "--encrypt", "u", "o", "256", "--", str(signed(ws, PACT)),
                     str(bad / "encrypted.pdf")], check=True)
-    code, report = verify_json(signed_ws, "signed")
-    assert code == 1
-    rows = {Path(d["path"]).name: d for d in report["documents"]}
-    for name in ("truncated.pdf", "empty.pdf", "random.pdf", "encrypted.pdf"):
-        assert rows[name]["status"] in ("ERROR", "UNKNOWN", "INVALID"), name
-        assert rows[name]["status"] != "COMPLETE"
-    assert rows["empty.pdf"]["reasons"] == ["not a PDF file"]
-    assert rows["encrypted.pdf"]["reasons"] == ["encrypted PDF"]
-    assert report["summary"]["by_status"]["COMPLETE"] == 8
+    (bad / "bomb.pdf").write_bytes(deflate_bomb(good))
+    shutil.copy(signed(ws, DECL), bad / "good.pdf")
+    batch = verify_paths(collect_pdfs([bad]), batch_settings, workers=2)
+    rows = {Path(d.path).name: d for d in batch.documents}
+    assert rows["good.pdf"].status == COMPLETE  # the batch goes on
+    for name in ("truncated.pdf", "empty.pdf", "random.pdf", "encrypted.pdf", "bomb.pdf",
+                 "pdf-header-then-noise.pdf"):
+        assert rows[name].status in (ERROR, INVALID), (name, rows[name])
+        assert not any(s.passed for s in rows[name].signatures), name
+    assert rows["empty.pdf"].reasons == ("not a PDF file",)
+    assert rows["random.pdf"].reasons == ("not a PDF file",)
+    assert rows["encrypted.pdf"].reasons == ("encrypted PDF",)
+    assert rows["bomb.pdf"].status == ERROR
+    assert set(batch.errors) >= {str(bad / "empty.pdf"), str(bad / "bomb.pdf")}
+    assert not batch.ok
 
 
-def test_html_report_opens_in_chromium(signed_ws: Path, tmp_path: Path) -> None:
-    result = run_pakta("verify", "signed", "--format", "html", "--output", "report.html",
-                       cwd=signed_ws)
-    assert result.returncode == 0, result.stderr
-    html = (signed_ws / "report.html").read_text()
-    assert "http" not in html.replace("http://www.w3.org", "")  # self-contained
-    dom = chromium_dom((signed_ws / "report.html"), tmp_path / "chrome")
-    assert 'id="verdict">OK: 8 files' in dom
-    assert "COMPLETE" in dom and "Gorontalo" in dom
+def test_time_limit_turns_a_slow_file_into_an_error_row(ws: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    hasty = replace(settings_for(ws), time_limit=0.001)
+    verdict = verify_file(signed(ws, PACT), hasty)
+    assert verdict.status == ERROR and "not verified within" in verdict.reasons[0]
+    assert verify_file(signed(ws, PACT), settings_for(ws)).status == COMPLETE
 
 
-def test_verification_goes_into_the_ledger(signed_ws: Path) -> None:
-    from pakta.ledger import Ledger
-
-    assert run_pakta("verify", "signed", cwd=signed_ws).returncode == 0
-    with Ledger(signed_ws / "pakta.db") as ledger:
-        latest = ledger.latest_verifications()
-    assert latest[PACT].status == "COMPLETE"
-    status = run_pakta("status", cwd=signed_ws)
-    assert "TOTAL" in status.stdout
-    assert status.stdout.split("TOTAL")[1].split()[:4] == ["8", "8", "4", "8"]
-
-
-def test_missing_trust_root_is_bad_input(signed_ws: Path) -> None:
-    result = run_pakta("verify", "signed", "--trust", "nope.pem", cwd=signed_ws)
-    assert result.returncode == 3
-    assert "nope.pem: cannot read the trust root" in result.stderr
+def test_duplicates_and_missing_documents(ws: Path, batch_settings: VerifySettings,
+                                          tmp_path: Path) -> None:
+    shutil.copy(signed(ws, PACT), tmp_path / "a.pdf")
+    shutil.copy(signed(ws, PACT), tmp_path / "b.pdf")
+    batch = verify_paths(collect_pdfs([tmp_path, tmp_path / "a.pdf"]), batch_settings)
+    assert len(batch.documents) == 2  # a file named twice is checked once
+    assert batch.duplicates == (PACT,)
+    assert DECL in batch.heads_without_document and len(batch.heads_without_document) == 7
+    assert {code for code, _, _ in batch.heads_missing} == {"71", "71.11", "33.76"}
+    assert not batch.ok
 
 
-def test_revoked_certificate_from_a_crl(signing_ws: Path) -> None:
-    from pakta.pki import DemoPki, revoke
-    from tests.fixtures_pki import PASSPHRASE
+def test_missing_trust_root_is_bad_input(tmp_path: Path) -> None:
+    from pakta.errors import InputError
+    from pakta.verify import load_crls, load_trust_roots
 
-    sign(signing_ws, [f"out/{PACT}.pdf"], "kepala_daerah", "pki/signers/75.p12",
-         "--out", "signed")
-    revoke(DemoPki(signing_ws / "pki"), signing_ws / "pki" / "signers" / "75.p12",
-           PASSPHRASE.encode(), signing_ws / "ca.crl")
-    without = verify_json(signing_ws, "signed")[1]
-    assert doc(without, PACT)["signatures"][0]["indication"] == "TOTAL-PASSED"
-    _, report = verify_json(signing_ws, "signed", "--crl", "ca.crl")
-    (sig,) = doc(report, PACT)["signatures"]
-    assert sig["revoked"] is True
-    assert (sig["indication"], sig["sub_indication"]) == ("TOTAL-FAILED", "REVOKED")
-    assert doc(report, PACT)["status"] == "INVALID"
+    with pytest.raises(InputError, match="cannot read the trust root"):
+        load_trust_roots([tmp_path / "nope.pem"])
+    (tmp_path / "junk.pem").write_bytes(b"not a certificate")
+    with pytest.raises(InputError, match="not an X.509 certificate"):
+        load_trust_roots([tmp_path / "junk.pem"])
+    with pytest.raises(InputError, match="not a certificate revocation list"):
+        load_crls([tmp_path / "junk.pem"])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(body=st.lists(st.sampled_from(list(b"0123456789abcdefABCDEF \n\r\t\x0cxZ<")),
+                     max_size=60).map(bytes),
+       close=st.booleans())
+def test_fast_hex_reader_matches_pyhanko(body: bytes, close: bool) -> None:
+    """The fast /Contents reader gives what pyHanko's own gives, errors included."""
+    from pyhanko.pdf_utils import generic
+
+    from pakta import verify
+
+    verify._install_fast_paths()
+    fast = generic.read_hex_string_from_stream
+    original = fast.__wrapped__  # type: ignore[attr-defined]
+    data = b"<" + body + (b">" if close else b"") + b" rest"
+
+    def run(reader):  # type: ignore[no-untyped-def]
+        stream = io.BytesIO(data)
+        try:
+            return ("ok", bytes(reader(stream)), stream.tell())
+        except Exception as exc:
+            return ("error", type(exc).__name__, None)
+
+    assert run(fast) == run(original)

@@ -1,0 +1,226 @@
+"""Signed files for the verification tests, made once per session from the shared demo PKI.
+
+`signed_batch` is a rendered workspace whose documents are all signed by their heads
+(B-T, the local timestamp service) with the pacts co-signed by the witness: every
+document COMPLETE. Tests copy the files they change into their own folder. The odd
+files (a chosen timestamp time, DSS, document timestamps, the witness first) are made
+with pyHanko directly on top of it, with the demo PKI's keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures_pki import PASSPHRASE, sign
+
+PACT = "75-gorontalo-pakta-integritas"
+DECL = "75-gorontalo-deklarasi-netralitas"
+TEGAL_PACT = "33.76-tegal-pakta-integritas"
+
+
+@pytest.fixture(scope="session")
+def signed_batch(rendered_workspace: Path, demo_pki_dir: Path, tsa_url: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Read-only: a workspace with signed/ holding the whole batch, COMPLETE."""
+    from pakta.roster import load_roster
+
+    ws = tmp_path_factory.mktemp("signed-batch") / "ws"
+    shutil.copytree(rendered_workspace, ws)
+    db = sqlite3.connect(ws / "pakta.db")
+    db.execute("UPDATE documents SET path = replace(path, ?, ?)",
+               (str(rendered_workspace), str(ws)))
+    db.commit()
+    db.close()
+    shutil.copytree(demo_pki_dir, ws / "pki")
+    for head in load_roster(ws / "roster.csv"):
+        files = [str(p.relative_to(ws)) for p in sorted((ws / "out").glob(f"{head.slug}-*.pdf"))]
+        sign(ws, files, "kepala_daerah", f"pki/signers/{head.code}.p12", "--level", "B-T",
+             "--tsa", tsa_url, "--out", "signed")
+    pacts = [str(p.relative_to(ws))
+             for p in sorted((ws / "signed").glob("*pakta-integritas-signed.pdf"))]
+    sign(ws, pacts, "saksi", "pki/witness.p12", "--in-place")
+    return ws
+
+
+def settings_for(ws: Path, crls: Sequence[Path] = (), **kwargs: Any) -> Any:
+    from pakta.config import load_workspace
+    from pakta.ledger import Ledger
+    from pakta.roster import load_roster
+    from pakta.verify import make_settings
+
+    config = load_workspace(ws)
+    with Ledger(config.ledger) as ledger:
+        return make_settings([ws / "pki" / "root.pem"], ledger, load_roster(config.roster),
+                             config.witness.name, config.template_dir, crls, **kwargs)
+
+
+def signed(ws: Path, doc_id: str) -> Path:
+    return ws / "signed" / f"{doc_id}-signed.pdf"
+
+
+def rendered(ws: Path, doc_id: str) -> bytes:
+    return (ws / "out" / f"{doc_id}.pdf").read_bytes()
+
+
+def signer(p12: Path) -> Any:
+    from pyhanko.sign import signers
+
+    loaded = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=PASSPHRASE.encode())
+    assert loaded is not None, p12
+    return loaded
+
+
+def timestamper(ws: Path, at: dt.datetime | None = None) -> Any:
+    """The demo TSA's key, in-process, stamping the time given (or now)."""
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    tsa = signer(ws / "pki" / "tsa.p12")
+    return DummyTimeStamper(tsa.signing_cert, tsa.signing_key, tsa.cert_registry,
+                            fixed_dt=at)
+
+
+def sign_bytes(data: bytes, field: str, p12: Path, *, stamper: Any = None) -> bytes:
+    """One PAdES signature in `field`, as an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    out = io.BytesIO()
+    signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name=field,
+                                     subfilter=fields.SigSeedSubFilter.PADES),
+        signer=signer(p12), timestamper=stamper).sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def add_dss(data: bytes, crls: Sequence[bytes] = (), certs: Sequence[Path] = ()) -> bytes:
+    """A DSS update carrying CRLs (and certificates): the validation data of B-LT."""
+    from asn1crypto import crl
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    buffer = io.BytesIO(data)
+    DocumentSecurityStore.add_dss(
+        buffer, None, crls=[crl.CertificateList.load(c) for c in crls],
+        certs=[load_cert_from_pemder(str(c)) for c in certs], force_write=True)
+    return buffer.getvalue()
+
+
+def add_document_timestamp(data: bytes, stamper: Any) -> bytes:
+    """A document timestamp over everything so far: what makes B-LTA."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    out = io.BytesIO()
+    signers.PdfTimeStamper(stamper).timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(data)), "sha256", output=out)
+    return out.getvalue()
+
+
+def change_page(data: bytes) -> bytes:
+    """An incremental update replacing the page's content stream."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    stream = generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 700 Td (BATAL) Tj ET")
+    page["/Contents"] = writer.add_object(stream)
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def add_annotation(data: bytes) -> bytes:
+    """An incremental update putting a text annotation over the page."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    annot_ref = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+        generic.NameObject("/Rect"): generic.ArrayObject(
+            [generic.FloatObject(v) for v in (80, 600, 500, 700)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("DIBATALKAN"),
+        generic.NameObject("/DA"): generic.TextStringObject("/Helv 24 Tf 1 0 0 rg"),
+        generic.NameObject("/P"): page_ref,
+    }))
+    raw = page.raw_get("/Annots") if "/Annots" in page else None
+    if isinstance(raw, generic.IndirectObject):
+        array = raw.get_object()
+        array.append(annot_ref)
+        writer.update_container(array)
+    else:
+        page["/Annots"] = generic.ArrayObject([*(raw or []), annot_ref])
+        writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def deflate_bomb(data: bytes, expanded: int = 256 << 20) -> bytes:
+    """An incremental update whose DSS holds a CRL stream of `expanded` zero bytes
+    (a few MB on disk): verification reads the DSS, so it meets the bomb."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    block = bytes(1 << 24)
+    parts = [compressor.compress(block) for _ in range(expanded >> 24)]
+    parts.append(compressor.flush())
+    payload = b"".join(parts)
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    root_ref = reader.trailer.raw_get("/Root")
+    size = int(reader.trailer["/Size"])
+    prev = reader.last_startxref
+    root = reader.root
+    crl_num, dss_num, root_num = size, size + 1, root_ref.idnum
+    body = bytearray(data)
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    offsets = {}
+    offsets[crl_num] = len(body)
+    body += (f"{crl_num} 0 obj\n<</Length {len(payload)}/Filter/FlateDecode>>\nstream\n"
+             .encode() + payload + b"\nendstream\nendobj\n")
+    offsets[dss_num] = len(body)
+    body += f"{dss_num} 0 obj\n<</CRLs [{crl_num} 0 R]>>\nendobj\n".encode()
+    # the catalog again, with /DSS
+    entries = b"".join(
+        b"/" + key[1:].encode() + b" " + _raw(root.raw_get(key)) for key in root
+        if key != "/DSS")
+    offsets[root_num] = len(body)
+    body += (f"{root_num} 0 obj\n<<".encode() + entries
+             + f"/DSS {dss_num} 0 R>>\nendobj\n".encode())
+    xref_at = len(body)
+    body += b"xref\n"
+    for num in sorted(offsets):
+        body += f"{num} 1\n{offsets[num]:010d} 00000 n \n".encode()
+    body += (f"trailer\n<</Size {size + 2}/Root {root_num} 0 R/Prev {prev}>>\n"
+             f"startxref\n{xref_at}\n%%EOF\n").encode()
+    return bytes(body)
+
+
+def _raw(value: Any) -> bytes:
+    out = io.BytesIO()
+    value.write_to_stream(out)
+    return out.getvalue()
+
+
+def revoke(ws: Path, p12: Path, out: Path, when: dt.datetime) -> Path:
+    from pakta.pki import DemoPki
+    from pakta.pki import revoke as demo_revoke
+
+    return demo_revoke(DemoPki(ws / "pki"), p12, PASSPHRASE.encode(), out, when=when)
