@@ -50,7 +50,7 @@ td.zero { color: #b8bec7; }
 details { border-bottom: 1px solid #eceef1; padding: .35em 0; }
 summary { cursor: pointer; }
 .facts td:first-child { color: #4b5563; width: 14em; }
-.reasons li { color: #a12f2f; }
+.reasons li, .why { color: #a12f2f; }
 code { font-size: .85em; word-break: break-all; }
 ul.plain { columns: 2; margin: .3em 0; }
 """
@@ -72,7 +72,8 @@ def _count_row(name: str, counts: dict[str, int]) -> str:
 
 def _count_table(table_id: str, title: str, rows: dict[str, dict[str, int]]) -> str:
     header = "".join(f'<th class="n">{escape(s)}</th>' for s in STATUSES)
-    body = "".join(_count_row(name, counts) for name, counts in rows.items())
+    body = "".join(_count_row(name if name != "-" else "(none)", counts)
+                   for name, counts in rows.items())
     totals: dict[str, int] = {}
     for counts in rows.values():
         for s, n in counts.items():
@@ -121,8 +122,12 @@ def _document(d: DocumentVerdict) -> str:
     return (
         f'<details class="doc" data-status="{escape(d.status)}"><summary>'
         f"{_badge(d.status, COLOURS.get(d.status, '#999'))} "
-        f"<b>{escape(d.doc_id or d.path)}</b> &middot; {escape(d.head or '')} "
-        f"<small>{escape(d.province or '')}</small> &middot; {signed}</summary>"
+        f"<b>{escape(d.doc_id or d.path)}</b> &middot; "
+        + (f"{escape(d.head)} <small>{escape(d.province or '')}</small> &middot; "
+           if d.head else "")
+        + f"{signed}"
+        + (f' <small class="why">{escape(d.reasons[0])}</small>' if d.reasons else "")
+        + "</summary>"
         f'<ul class="reasons">{reasons}</ul>'
         f"<p>file <code>{escape(d.path)}</code><br>SHA-256 <code>{escape(d.sha256)}</code>"
         f"<br>template {escape(d.template or '-')}, slots "
