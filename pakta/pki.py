@@ -1,39 +1,85 @@
-"""A demo PKI for the demo and the tests, and a local RFC 3161 timestamp service.
+"""A demo PKI for the demo and the tests, and its TSA / OCSP / CRL services on loopback.
 
-`create_demo_pki` issues, from a fresh root and intermediate CA, one signing certificate
-per head of the roster (subject: the name without titles, NIK or NIP as serialNumber),
-one for the witness, one for the secretariat and one for the timestamp authority, and
-writes them as passphrase-protected PKCS#12 files (mode 0600) with the root as PEM to
-trust. Keys are generated here, every time, and never committed. ECDSA P-256 keys keep
-a 552-head PKI to a few seconds.
+`create_demo_pki` generates every key first (with `cryptography`), then lets certomancer
+issue the certificates from a configuration built here: a root CA, an intermediate
+(signing) CA, one certificate per head of the roster (subject: the name without titles,
+NIK or NIP as serialNumber, the region as O / L / ST), one for the witness, one for the
+secretariat, a timestamp authority and an OCSP responder. Signers get passphrase-protected
+PKCS#12 files (mode 0600); the root is written as PEM to trust.
 
-`TimestampServer` answers RFC 3161 requests over HTTP on 127.0.0.1, signed with the
-demo TSA's certificate (optionally after a delay, to measure latency hiding).
+The certomancer configuration (`certomancer.yml`) stays in the folder so that `serve`
+(`pakta pki serve`) can answer RFC 3161, OCSP and CRL requests later, from another
+process. It holds no secret: the service keys it names are encrypted with the same
+passphrase, which `serve` is given again. Every key is ECDSA P-256 (a 552-head PKI in a
+few seconds), and certificates are signed with deterministic ECDSA: certomancer re-issues
+byte-identical certificates when it reloads the configuration, so the chain it serves is
+the one in the PKCS#12 files.
+
+With `test_certificates=True` the PKI also holds odd signers for tests (`test_p12`):
+`revoked` (revoked in the CRL and by OCSP), `expired`, `not-yet-valid`, `no-signing-usage`,
+and `ocsp` (a valid signer whose certificate names the OCSP responder).
+
+Signers' certificates name the CRL (distribution point) but not the OCSP responder unless
+`ocsp_pointers=True`: poppler 22's `pdfsig` (NSS) reports "Unknown issue with
+Certificate" for any certificate with an OCSP pointer, even with -no-ocsp, and pdfsig is
+the independent witness the tests use. B-LT embeds CRLs then; the `ocsp` test signer
+shows B-LT with OCSP responses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from pakta.errors import EnvironmentProblem, SigningRefused
 from pakta.roster import RegionHead
 
 SIGNERS = "signers"
-CRL_URL = "http://127.0.0.1:8765/crl/signing-ca.crl"
+ARCH = "pakta"
+DEFAULT_PORT = 8765
+CONFIG_NAME = "certomancer.yml"
+TEST_CERTIFICATES = ("revoked", "expired", "not-yet-valid", "no-signing-usage", "ocsp")
+BAWASLU = "Badan Pengawas Pemilihan Umum"
+# Kept for callers that build a CRL pointer themselves; the demo CA's own CRL is served
+# at DemoPki.urls().crl.
+CRL_URL = f"http://127.0.0.1:{DEFAULT_PORT}/{ARCH}/crls/interm/latest.crl"
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    """Where `serve` answers: timestamps, OCSP and the CAs' CRLs."""
+
+    base: str
+
+    @property
+    def tsa(self) -> str:
+        return f"{self.base}/{ARCH}/tsa/tsa"
+
+    @property
+    def ocsp(self) -> str:
+        return f"{self.base}/{ARCH}/ocsp/interm"
+
+    @property
+    def crl(self) -> str:
+        return f"{self.base}/{ARCH}/crls/interm/latest.crl"
+
+    @property
+    def root_crl(self) -> str:
+        return f"{self.base}/{ARCH}/crls/root/latest.crl"
 
 
 @dataclass(frozen=True)
@@ -57,63 +103,20 @@ class DemoPki:
         return self.folder / "secretariat.p12"
 
     @property
-    def tsa_p12(self) -> Path:
-        return self.folder / "tsa.p12"
+    def config_path(self) -> Path:
+        return self.folder / CONFIG_NAME
 
     def head_p12(self, code: str) -> Path:
         return self.folder / SIGNERS / f"{code}.p12"
 
+    def test_p12(self, name: str) -> Path:
+        """One of TEST_CERTIFICATES (only with create_demo_pki(test_certificates=True))."""
+        return self.folder / "test" / f"{name}.p12"
 
-def _name(common_name: str, organisation: str | None = None,
-          serial: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
-             x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if organisation:
-        attrs.insert(1, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
-    if serial:
-        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
-    return x509.Name(attrs)
-
-
-class _Issuer:
-    def __init__(self, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
-        self.cert = cert
-        self.key = key
-
-
-def _issue(subject: x509.Name, key: Any, issuer: _Issuer | None, *,
-           ca: bool = False, tsa: bool = False, not_before: dt.datetime | None = None,
-           days: int = 3650) -> x509.Certificate:
-    start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
-    signer_key = issuer.key if issuer else key
-    builder = (x509.CertificateBuilder()
-               .subject_name(subject)
-               .issuer_name(issuer.cert.subject if issuer else subject)
-               .public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(start)
-               .not_valid_after(start + dt.timedelta(days=days))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                              critical=False))
-    if issuer:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False)
-    usage = dict(digital_signature=not ca, content_commitment=not ca and not tsa,
-                 key_encipherment=False, data_encipherment=False, key_agreement=False,
-                 key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
-    builder = builder.add_extension(x509.KeyUsage(**usage), critical=True)
-    if tsa:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-    if issuer and not ca:
-        # Where the CA publishes its CRL. Verification is offline: the auditor passes the
-        # CRL with --crl; the pointer tells the validator the certificate is revocable.
-        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(CRL_URL)], relative_name=None,
-            reasons=None, crl_issuer=None)]), critical=False)
-    return builder.sign(signer_key, hashes.SHA256())
+    def urls(self) -> ServiceUrls:
+        """The service URLs the certificates point at (AIA / CRL distribution points)."""
+        config = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
+        return ServiceUrls(str(config["external-url-prefix"]))
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -125,6 +128,198 @@ def write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
+# ---------------------------------------------------------------------------------------
+# The certomancer configuration
+
+
+@dataclass(frozen=True)
+class _Signer:
+    label: str
+    entity: dict[str, str]
+    p12: Path
+    template: str = "signer"
+
+
+def _validity(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
+    fmt = "%Y-%m-%dT%H:%M:%S+0000"
+    return {"valid-from": start.strftime(fmt), "valid-to": end.strftime(fmt)}
+
+
+def _head_entity(head: RegionHead) -> dict[str, str]:
+    entity = {"common-name": head.plain_name, "organization-name": head.instansi,
+              "locality-name": head.region_label, "state-or-province-name": head.province}
+    if head.identifier:
+        entity["serial-number"] = head.identifier
+    return entity
+
+
+def _signers(pki: DemoPki, heads: Sequence[RegionHead], witness_name: str,
+             secretariat_name: str, test_certificates: bool) -> list[_Signer]:
+    signers = [_Signer(f"head-{h.code}", _head_entity(h), pki.head_p12(h.code)) for h in heads]
+    signers.append(_Signer("witness", {"common-name": witness_name,
+                                       "organization-name": BAWASLU}, pki.witness_p12))
+    signers.append(_Signer("secretariat", {"common-name": secretariat_name,
+                                           "organization-name": BAWASLU},
+                           pki.secretariat_p12))
+    if test_certificates:
+        signers += [_Signer(f"test-{name}", {"common-name": f"Penguji {name}",
+                                             "organization-name": "pakta demo"},
+                            pki.test_p12(name), template=f"test-{name}")
+                    for name in TEST_CERTIFICATES]
+    return signers
+
+
+_OCSP_POINTER = {"id": "authority_information_access", "smart-value": {
+    "schema": "aia-urls", "params": {"ocsp-responder-names": ["interm"]}}}
+
+
+def _cert_specs(signers: Sequence[_Signer], now: dt.datetime,
+                ocsp_pointers: bool) -> dict[str, Any]:
+    years = dt.timedelta(days=365)
+    ca = {"subject": "root", "issuer": "root", "validity": _validity(now, now + 20 * years),
+          "profiles": [{"id": "simple-ca", "params": {"crl-repo": "root"}}]}
+    signer: dict[str, Any] = {"issuer": "interm", "validity": _validity(now, now + 5 * years),
+                              "profiles": ["digsig-commitment"]}
+    if ocsp_pointers:
+        signer["extensions"] = [_OCSP_POINTER]
+    specs: dict[str, Any] = {
+        "root": ca,
+        "interm": {"issuer": "root", "validity": _validity(now, now + 10 * years),
+                   "profiles": [{"id": "simple-ca", "params": {
+                       "max-path-len": 0, "crl-repo": "interm"}}]},
+        "ocsp": {"issuer": "interm", "validity": _validity(now, now + 10 * years),
+                 "profiles": ["ocsp-responder"]},
+        "tsa": {"issuer": "interm", "validity": _validity(now, now + 10 * years),
+                "extensions": [
+                    {"id": "key_usage", "critical": True,
+                     "smart-value": {"schema": "key-usage", "params": ["digital_signature"]}},
+                    {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]}]},
+        "signer": {**signer, "subject": "witness", "subject-key": "witness"},
+    }
+    tests: dict[str, dict[str, Any]] = {
+        "test-revoked": {"revocation": {"revoked-since": _validity(now, now)["valid-from"],
+                                        "reason": "key_compromise"},
+                         "extensions": [_OCSP_POINTER]},
+        "test-ocsp": {"extensions": [_OCSP_POINTER]},
+        "test-expired": {"validity": _validity(now - 3 * years, now - 2 * years)},
+        "test-not-yet-valid": {"validity": _validity(now + years, now + 2 * years)},
+        "test-no-signing-usage": {"profiles": [], "extensions": [
+            {"id": "key_usage", "critical": True,
+             "smart-value": {"schema": "key-usage", "params": ["key_encipherment"]}},
+            *signer.get("extensions", [])]},
+    }
+    for s in signers:
+        specs[s.label] = {**signer, "subject": s.label, "subject-key": s.label,
+                          **tests.get(s.template, {})}
+    # "signer" only served as a template above; it is not a certificate of its own.
+    del specs["signer"]
+    return specs
+
+
+def _config(signers: Sequence[_Signer], base_url: str, now: dt.datetime,
+            ocsp_pointers: bool) -> dict[str, Any]:
+    service_keys = {name: {"path": f"keys/{name}.key.pem"}
+                    for name in ("root", "interm", "ocsp", "tsa")}
+    public_keys = {s.label: {"path": f"keys/public/{s.label}.pem", "public-only": True}
+                   for s in signers}
+    entities: dict[str, Any] = {
+        "root": {"common-name": "pakta Demo Root CA", "organization-name": "pakta demo"},
+        "interm": {"common-name": "pakta Demo Signing CA", "organization-name": "pakta demo"},
+        "ocsp": {"common-name": "pakta Demo OCSP Responder", "organization-name": "pakta demo"},
+        "tsa": {"common-name": "pakta Demo Timestamp Authority",
+                "organization-name": "pakta demo"},
+    }
+    entities.update({s.label: s.entity for s in signers})
+    return {
+        "external-url-prefix": base_url,
+        "keysets": {"pakta": {"keys": {**service_keys, **public_keys}}},
+        "pki-architectures": {ARCH: {
+            "keyset": "pakta",
+            "entity-defaults": {"country-name": "ID"},
+            "entities": entities,
+            "certs": _cert_specs(signers, now, ocsp_pointers),
+            "services": {
+                "ocsp": {"interm": {"for-issuer": "interm", "responder-cert": "ocsp",
+                                    "signing-key": "ocsp"}},
+                "crl-repo": {
+                    "root": {"for-issuer": "root", "signing-key": "root",
+                             "simulated-update-schedule": "P30D"},
+                    "interm": {"for-issuer": "interm", "signing-key": "interm",
+                               "simulated-update-schedule": "P1D"}},
+                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa",
+                                          "certs-to-embed": ["interm", "root"]}},
+            },
+        }},
+    }
+
+
+def _use_fast_backend() -> None:
+    """certomancer re-parses the issuer's key for every certificate it signs. This
+    backend (certomancer's own extension point, `crypto_utils.CRYPTO_BACKEND`) parses
+    each key once, and signs with deterministic ECDSA (RFC 6979) so that reloading the
+    configuration rebuilds the very same certificates."""
+    from certomancer import crypto_utils
+
+    if getattr(crypto_utils.CRYPTO_BACKEND, "pakta_fast", False):
+        return
+
+    class FastBackend(crypto_utils.PycaCryptographyBackend):
+        pakta_fast = True
+
+        def __init__(self) -> None:
+            self._keys: dict[bytes, ec.EllipticCurvePrivateKey] = {}
+
+        def generic_sign(self, private_key: Any, tbs_bytes: bytes, sd_algo: Any) -> bytes:
+            if sd_algo.signature_algo != "ecdsa":
+                return bytes(super().generic_sign(private_key, tbs_bytes, sd_algo))
+            der = private_key.dump()
+            key = self._keys.get(der)
+            if key is None:
+                loaded = serialization.load_der_private_key(der, None)
+                assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+                key = self._keys[der] = loaded
+            digest = getattr(hashes, sd_algo.hash_algo.upper())()
+            return bytes(key.sign(tbs_bytes, ec.ECDSA(digest, deterministic_signing=True)))
+
+    crypto_utils.CRYPTO_BACKEND = FastBackend()
+
+
+def _load_arch(pki: DemoPki, passphrase: bytes) -> Any:
+    """certomancer's view of the PKI; the service keys are decrypted with `passphrase`."""
+    from certomancer.registry import ArchLabel, CertomancerConfig
+
+    _use_fast_backend()
+
+    config = yaml.safe_load(pki.config_path.read_text(encoding="utf-8"))
+    for key in config["keysets"]["pakta"]["keys"].values():
+        if not key.get("public-only"):
+            key["password"] = passphrase.decode()  # in memory only, never written back
+    try:
+        loaded = CertomancerConfig(config, key_search_dir=str(pki.folder))
+    except OSError as exc:
+        raise SigningRefused(f"{pki.folder / 'keys'}: cannot open the demo PKI's keys: "
+                             "wrong passphrase, or keys missing") from exc
+    return loaded.get_pki_arch(ArchLabel(ARCH))
+
+
+# ---------------------------------------------------------------------------------------
+# Keys and files
+
+
+def _pem_private(key: Any, passphrase: bytes) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.BestAvailableEncryption(passphrase))
+
+
+def _pem_public(key: Any) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _to_crypto(cert: Any) -> x509.Certificate:
+    return x509.load_der_x509_certificate(cert.dump())
+
+
 def _p12(path: Path, name: str, key: Any, cert: x509.Certificate,
          chain: Sequence[x509.Certificate], passphrase: bytes) -> None:
     data = pkcs12.serialize_key_and_certificates(
@@ -134,144 +329,123 @@ def _p12(path: Path, name: str, key: Any, cert: x509.Certificate,
 
 
 def create_demo_pki(folder: Path, heads: Sequence[RegionHead], witness_name: str,
-                    passphrase: bytes, secretariat_name: str = "Sekretariat Bawaslu RI",
-                    ) -> DemoPki:
-    """Issue the demo PKI under `folder`; returns where everything is."""
+                    passphrase: bytes, secretariat_name: str = "Sekretariat Bawaslu RI", *,
+                    base_url: str = f"http://127.0.0.1:{DEFAULT_PORT}",
+                    test_certificates: bool = False, ocsp_pointers: bool = False) -> DemoPki:
+    """Issue the demo PKI under `folder`; returns where everything is.
+
+    `base_url` is where `serve` will answer: the certificates point their CRL (and with
+    `ocsp_pointers`, OCSP) URLs there (tests pass a free loopback port).
+    """
     pki = DemoPki(folder)
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root = _Issuer(_issue(_name("pakta Demo Root CA", "pakta demo"), root_key, None,
-                          ca=True), root_key)
-    inter_key = ec.generate_private_key(ec.SECP256R1())
-    inter = _Issuer(_issue(_name("pakta Demo Signing CA", "pakta demo"), inter_key, root,
-                           ca=True), inter_key)
-    folder.mkdir(parents=True, exist_ok=True)
-    pki.root_pem.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
-    pki.chain_pem.write_bytes(inter.cert.public_bytes(serialization.Encoding.PEM))
-    chain = [inter.cert, root.cert]
-    # The intermediate's key stays with the demo PKI, so tests can issue odd certificates.
-    _p12(folder / "ca.p12", "ca", inter.key, inter.cert, [root.cert], passphrase)
-
-    def leaf(path: Path, subject: x509.Name, tsa: bool = False) -> None:
-        # pyHanko's RFC 3161 responder signs with RSA only; everyone else uses P-256.
-        key: Any = (rsa.generate_private_key(65537, 2048) if tsa
-                    else ec.generate_private_key(ec.SECP256R1()))
-        cert = _issue(subject, key, inter, tsa=tsa, days=1825)
-        _p12(path, subject.rfc4514_string(), key, cert, chain, passphrase)
-
-    for head in heads:
-        leaf(pki.head_p12(head.code),
-             _name(head.plain_name, head.instansi, head.identifier))
-    leaf(pki.witness_p12, _name(witness_name, "Badan Pengawas Pemilihan Umum"))
-    leaf(pki.secretariat_p12, _name(secretariat_name, "Badan Pengawas Pemilihan Umum"))
-    leaf(pki.tsa_p12, _name("pakta Demo Timestamp Authority", "pakta demo"), tsa=True)
+    signers = _signers(pki, heads, witness_name, secretariat_name, test_certificates)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    keys_dir = folder / "keys"
+    (keys_dir / "public").mkdir(parents=True, exist_ok=True)
+    for name in ("root", "interm", "ocsp", "tsa"):
+        write_private(keys_dir / f"{name}.key.pem",
+                      _pem_private(ec.generate_private_key(ec.SECP256R1()), passphrase))
+    private = {s.label: ec.generate_private_key(ec.SECP256R1()) for s in signers}
+    for label, key in private.items():
+        (keys_dir / "public" / f"{label}.pem").write_bytes(_pem_public(key))
+    pki.config_path.write_text(
+        "# The demo PKI for certomancer (pakta pki demo). No secrets: the service keys are\n"
+        "# encrypted with the demo passphrase; signers' keys are only in the .p12 files.\n"
+        + yaml.safe_dump(_config(signers, base_url.rstrip("/"), now, ocsp_pointers),
+                         sort_keys=False),
+        encoding="utf-8")
+    arch = _load_arch(pki, passphrase)
+    root, interm = _to_crypto(arch.get_cert("root")), _to_crypto(arch.get_cert("interm"))
+    pki.root_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    pki.chain_pem.write_bytes(interm.public_bytes(serialization.Encoding.PEM))
+    for s in signers:
+        _p12(s.p12, s.entity["common-name"], private[s.label],
+             _to_crypto(arch.get_cert(s.label)), [interm, root], passphrase)
+    # The intermediate's key with its certificate, so tests can issue odd certificates.
+    ca_key = serialization.load_pem_private_key(
+        (keys_dir / "interm.key.pem").read_bytes(), passphrase)
+    _p12(folder / "ca.p12", "ca", ca_key, interm, [root], passphrase)
     return pki
+
+
+# ---------------------------------------------------------------------------------------
+# Extra certificates for tests (issued outside certomancer, by the intermediate's key)
+
+
+class _Issuer:
+    def __init__(self, cert: x509.Certificate, key: Any) -> None:
+        self.cert = cert
+        self.key = key
+
+
+def _load_issuer(pki: DemoPki, passphrase: bytes) -> _Issuer:
+    """The intermediate CA, kept for tests in `ca.p12`."""
+    key, cert, _ = pkcs12.load_key_and_certificates(
+        (pki.folder / "ca.p12").read_bytes(), passphrase)
+    assert key is not None and cert is not None
+    return _Issuer(cert, key)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def issue_certificate(pki: DemoPki, passphrase: bytes, public_key: Any, common_name: str, *,
+                      not_before: dt.datetime | None = None, days: int = 365,
+                      signing_usage: bool = True,
+                      issuer: _Issuer | None = None) -> x509.Certificate:
+    """A certificate from the demo signing CA for any public key (e.g. one generated on a
+    PKCS#11 token), or from `issuer`."""
+    issuer = issuer or _load_issuer(pki, passphrase)
+    start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    builder = (x509.CertificateBuilder()
+               .subject_name(_name(common_name)).issuer_name(issuer.cert.subject)
+               .public_key(public_key).serial_number(x509.random_serial_number())
+               .not_valid_before(start).not_valid_after(start + dt.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                   issuer.key.public_key()), critical=False)
+               .add_extension(x509.KeyUsage(
+                   digital_signature=signing_usage, content_commitment=signing_usage,
+                   key_encipherment=not signing_usage, data_encipherment=False,
+                   key_agreement=False, key_cert_sign=False, crl_sign=False,
+                   encipher_only=False, decipher_only=False), critical=True))
+    if not signing_usage:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    return builder.sign(issuer.key, hashes.SHA256())
 
 
 def issue_test_certificate(pki: DemoPki, path: Path, common_name: str, passphrase: bytes, *,
                            not_before: dt.datetime | None = None, days: int = 365,
                            signing_usage: bool = True, self_signed: bool = False) -> None:
-    """A certificate for refusal and verdict tests: expired, without signing usage, or
-    from an untrusted CA. Needs the intermediate's key, so it re-reads the TSA-free
-    issuer from a fresh self-signed CA when `self_signed`."""
+    """A PKCS#12 signer for refusal and verdict tests: expired, without signing usage, or
+    from an untrusted CA (`self_signed`)."""
     key = ec.generate_private_key(ec.SECP256R1())
+    issuer = None
     if self_signed:
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        issuer = _Issuer(_issue(_name("Untrusted CA"), ca_key, None, ca=True), ca_key)
-    else:
-        issuer = _load_issuer(pki, passphrase)
-    cert = _issue(_name(common_name), key, issuer, not_before=not_before, days=days,
-                  tsa=not signing_usage)
-    _p12(path, common_name, key, cert, [issuer.cert], passphrase)
-
-
-def _load_issuer(pki: DemoPki, passphrase: bytes) -> _Issuer:
-    """The intermediate CA, kept for tests in `ca.p12` (see `keep_ca`)."""
-    key, cert, _ = pkcs12.load_key_and_certificates(
-        (pki.folder / "ca.p12").read_bytes(), passphrase)
-    assert isinstance(key, ec.EllipticCurvePrivateKey) and cert is not None
-    return _Issuer(cert, key)
-
-
-# ---------------------------------------------------------------------------------------
-# Timestamp service
-
-
-class TimestampServer:
-    """RFC 3161 over HTTP on 127.0.0.1, signed by the demo TSA certificate."""
-
-    def __init__(self, pki: DemoPki, passphrase: bytes, port: int = 0,
-                 delay_ms: int = 0) -> None:
-        from asn1crypto import keys as asn1_keys
-        from asn1crypto import tsp
-        from asn1crypto import x509 as asn1_x509
-        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-
-        key, cert, extra = pkcs12.load_key_and_certificates(
-            pki.tsa_p12.read_bytes(), passphrase)
-        assert key is not None and cert is not None
-        der_key = key.private_bytes(serialization.Encoding.DER,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-        stamper = DummyTimeStamper(
-            tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-            tsa_key=asn1_keys.PrivateKeyInfo.load(der_key),
-            certs_to_embed=[asn1_x509.Certificate.load(  # type: ignore[arg-type]
-                c.public_bytes(serialization.Encoding.DER)) for c in extra or []])
-        lock = threading.Lock()
-        delay = delay_ms / 1000
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                try:
-                    request = tsp.TimeStampReq.load(body)
-                    with lock:
-                        reply = stamper.request_tsa_response(request).dump()
-                except Exception:
-                    self.send_error(400, "not a timestamp request")
-                    return
-                if delay:
-                    time.sleep(delay)  # a slow TSA, for the latency benchmark
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
-
-    def serve_forever(self) -> None:
-        self.server.serve_forever()
-
-    @contextmanager
-    def running(self) -> Iterator[str]:
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self.url
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
+        ca_name = _name("Untrusted CA")
+        ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+                   .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+                   .not_valid_after(dt.datetime.now(dt.UTC) + dt.timedelta(days=365))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                                  critical=True)
+                   .sign(ca_key, hashes.SHA256()))
+        issuer = _Issuer(ca_cert, ca_key)
+    cert = issue_certificate(pki, passphrase, key.public_key(), common_name,
+                             not_before=not_before, days=days, signing_usage=signing_usage,
+                             issuer=issuer)
+    chain = [issuer.cert] if issuer else [_load_issuer(pki, passphrase).cert]
+    _p12(path, common_name, key, cert, chain, passphrase)
 
 
 def revoke(pki: DemoPki, p12: Path, passphrase: bytes, out: Path,
            when: dt.datetime | None = None) -> Path:
-    """A CRL from the demo signing CA listing the certificate in `p12` as revoked."""
+    """A CRL from the demo signing CA listing the certificate in `p12` as revoked (for
+    offline checks; the served CRL and OCSP know the `revoked` test certificate)."""
     from cryptography.x509 import CertificateRevocationListBuilder, RevokedCertificateBuilder
 
     issuer = _load_issuer(pki, passphrase)
@@ -287,3 +461,93 @@ def revoke(pki: DemoPki, p12: Path, passphrase: bytes, out: Path,
            .sign(issuer.key, hashes.SHA256()))
     out.write_bytes(crl.public_bytes(serialization.Encoding.DER))
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# The services: certomancer's Animator (WSGI) under werkzeug, on 127.0.0.1 only
+
+
+def service_app(pki: DemoPki, passphrase: bytes, delay_ms: int = 0) -> Callable[..., Any]:
+    """A WSGI app answering TSA, OCSP and CRL requests; no web UI, no key download."""
+    from certomancer.integrations.animator import Animator, AnimatorArchStore
+
+    arch = _load_arch(pki, passphrase)
+    served_root = _to_crypto(arch.get_cert("root"))
+    if served_root != x509.load_pem_x509_certificate(pki.root_pem.read_bytes()):
+        raise EnvironmentProblem(f"{pki.config_path}: the configuration does not rebuild "
+                                 f"the root in {pki.root_pem}; run `pakta pki demo` again")
+    animator = Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False,
+                        allow_time_override=False)
+    base = pki.urls()
+    index = (f"pakta demo PKI services\ntsa {base.tsa}\nocsp {base.ocsp}\n"
+             f"crl {base.crl}\n").encode()
+    lock = threading.Lock()  # certomancer caches lazily; one request builds at a time
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path in ("", "/"):
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(index)))])
+            return [index]
+        if path == "/tsa":  # a short alias for the demo's timestamp service
+            environ["PATH_INFO"] = f"/{ARCH}/tsa/tsa"
+        if delay_ms and environ.get("REQUEST_METHOD") == "POST":
+            time.sleep(delay_ms / 1000)  # a slow TSA / OCSP, for the latency benchmark
+        with lock:
+            return animator(environ, start_response)
+
+    return app
+
+
+def _server(pki: DemoPki, passphrase: bytes, port: int | None, delay_ms: int) -> Any:
+    from werkzeug.serving import make_server
+
+    if port is None:
+        port = int(pki.urls().base.rsplit(":", 1)[1])
+    try:
+        return make_server("127.0.0.1", port, service_app(pki, passphrase, delay_ms),
+                           threaded=True)
+    except OSError as exc:
+        raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI "
+                                 f"({exc.strerror})") from exc
+
+
+@contextmanager
+def serve(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
+          delay_ms: int = 0) -> Iterator[ServiceUrls]:
+    """Run the services in a thread of this process; yields their URLs.
+
+    `port` defaults to the one the certificates name (so OCSP and CRL lookups reach it);
+    port 0 picks a free one (fine for timestamps alone).
+    """
+    server = _server(pki, passphrase, port, delay_ms)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield ServiceUrls(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def serve_forever(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
+                  delay_ms: int = 0, ready: Callable[[ServiceUrls], None] | None = None,
+                  ) -> None:
+    """Serve until interrupted (`pakta pki serve`)."""
+    server = _server(pki, passphrase, port, delay_ms)
+    if ready:
+        ready(ServiceUrls(f"http://127.0.0.1:{server.server_port}"))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def free_port() -> int:
+    """A loopback port free right now (to build a PKI whose URLs a test then serves)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

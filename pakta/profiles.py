@@ -1,14 +1,22 @@
-"""Signature profiles (signatures/*.toml): slot order, reason per slot, default level."""
+"""Signature profiles (signatures/*.toml): slot order, reason per slot, default level,
+field locks and the certification signature.
+
+The profiles live in the repository's `signatures/` folder, which the wheel installs as
+the package `pakta._signatures` (see pyproject.toml), so one copy serves a source
+checkout (editable install) and an installed wheel alike.
+"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from pakta.errors import ConfigError
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+KEYS = {"template", "level", "slot_order", "slots", "lock_fields", "certification"}
 
 
 @dataclass(frozen=True)
@@ -19,32 +27,68 @@ class SlotProfile:
 
 
 @dataclass(frozen=True)
+class Certification:
+    """The secretariat's certification signature: an invisible field, signed first."""
+
+    slot: str = "sertifikasi"
+    reason: str = "Dokumen resmi Sekretariat Bawaslu"
+
+
+@dataclass(frozen=True)
 class Profile:
     template: str
     level: str
     slot_order: tuple[str, ...]
-    slots: dict[str, SlotProfile]
+    slots: dict[str, SlotProfile] = field(default_factory=dict)
+    # Each signature locks every field but the slots still to sign after it.
+    lock_fields: bool = True
+    certification: Certification = Certification()
 
     def earlier_slots(self, slot: str) -> tuple[str, ...]:
         """The slots that must be signed before `slot`."""
         return self.slot_order[: self.slot_order.index(slot)] if slot in self.slot_order else ()
 
+    def later_slots(self, slot: str) -> tuple[str, ...]:
+        """The slots still open for signing after `slot` (what its lock leaves free)."""
+        if slot not in self.slot_order:
+            return ()
+        return self.slot_order[self.slot_order.index(slot) + 1:]
+
     def reason(self, slot: str) -> str:
+        if slot == self.certification.slot:
+            return self.certification.reason
         return self.slots[slot].reason if slot in self.slots else "Menyetujui dokumen ini"
 
 
-DEFAULT = Profile("*", "B-T", ("kepala_daerah",), {})
+DEFAULT = Profile("*", "B-T", ("kepala_daerah",))
+
+
+def _problem(template: str, what: str) -> ConfigError:
+    return ConfigError(f"signature profile {template}.toml: {what}")
+
+
+def parse_profile(template: str, data: dict[str, Any]) -> Profile:
+    unknown = set(data) - KEYS
+    if unknown:
+        raise _problem(template, f"unknown key(s) {', '.join(sorted(unknown))}")
+    level = data.get("level", "B-T")
+    if level not in LEVELS:
+        raise _problem(template, f"level '{level}' is not one of {', '.join(LEVELS)}")
+    slots = {name: SlotProfile(name, str(v.get("reason", "")), str(v.get("role", "")))
+             for name, v in data.get("slots", {}).items()}
+    order = tuple(data.get("slot_order", ()))
+    if not order or set(order) - set(slots):
+        raise _problem(template, "slot_order must list the slots defined under [slots]")
+    cert = data.get("certification", {})
+    if set(cert) - {"slot", "reason"}:
+        raise _problem(template, "[certification] takes only slot and reason")
+    return Profile(template, level, order, slots, bool(data.get("lock_fields", True)),
+                   Certification(**{k: str(v) for k, v in cert.items()}))
 
 
 def load_profile(template: str) -> Profile:
     """The profile of a template; templates without one get a single-slot default."""
     resource = resources.files("pakta._signatures") / f"{template}.toml"
-    if not resource.is_file():
+    if not template or not resource.is_file():
         return DEFAULT
-    data = tomllib.loads(resource.read_text(encoding="utf-8"))
-    unknown = set(data) - {"template", "level", "slot_order", "slots"}
-    if unknown or data.get("level", "B-T") not in LEVELS:
-        raise ConfigError(f"signature profile {template}.toml: unknown key or level")
-    slots = {name: SlotProfile(name, str(v.get("reason", "")), str(v.get("role", "")))
-             for name, v in data.get("slots", {}).items()}
-    return Profile(template, data.get("level", "B-T"), tuple(data["slot_order"]), slots)
+    return parse_profile(template, tomllib.loads(resource.read_text(encoding="utf-8")))

@@ -1,9 +1,17 @@
 """PAdES signatures with pyHanko: signer backends, the visible stamp, levels, batches.
 
+Backends: a PKCS#12 file, a PEM key with its certificate and chain, or a PKCS#11 token
+(RSA or ECDSA). Levels: B-B, B-T (RFC 3161 timestamp), B-LT (plus the OCSP responses /
+CRLs and certificates in the DSS), B-LTA (plus a document timestamp, renewed later with
+`renew_timestamps`). The secretariat's certification signature (`certify_files`) allows
+only form filling and signing afterwards; each approval signature locks every field but
+the slots still to sign after it, and the profile's slot order is enforced.
+
 A batch loads the key once, reserves the signature's room up front (no dry-run CMS per
-file), and, at B-T, runs the timestamp requests concurrently over one aiohttp session so
-the TSA's latency is hidden. Every output is written atomically; a refused file leaves
-nothing behind.
+file), and runs the timestamp and OCSP requests concurrently over one aiohttp session
+(one timestamper, one validation context, so revocation data is fetched once per batch).
+Every output is written atomically; a refused file leaves nothing behind; a file that
+fails is reported at the end and the others go on.
 """
 
 from __future__ import annotations
@@ -13,19 +21,20 @@ import datetime as dt
 import io
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pakta.errors import PdfInputError, SigningError, SigningRefused
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
-from pakta.profiles import LEVELS, load_profile
+from pakta.profiles import LEVELS, Profile, load_profile
 from pakta.render import atomic_write, temp_path_for
 from pakta.templating import BULAN, HARI
 
 if TYPE_CHECKING:
-    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko.sign.signers import Signer
 
 # fontTools warns about tables it drops while subsetting the stamp font: not news.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -38,12 +47,14 @@ CONCURRENT_REQUESTS = 16
 @dataclass(frozen=True)
 class SignSettings:
     slot: str
-    level: str = "B-B"
+    level: str | None = None  # None: the profile's level with a TSA, B-B without one
     tsa_url: str | None = None
     place: str = "Jakarta"
     signer_title: str | None = None  # for the stamp when the ledger does not know it
     any_pdf: bool = False
     overwrite: bool = False
+    trust: tuple[Path, ...] = ()  # roots to validate against for B-LT / B-LTA
+    certify: bool = False  # the secretariat's certification signature (slot: profile's)
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ class SignSummary:
 # Signers
 
 
-def _check_certificate(cert: Any, source: str) -> None:
+def check_certificate(cert: Any, source: str) -> None:
     """Refuse certificates that cannot make a valid signature now."""
     now = dt.datetime.now(dt.UTC)
     if cert.not_valid_before > now:
@@ -87,7 +98,7 @@ def _check_certificate(cert: Any, source: str) -> None:
                              "(no digitalSignature or nonRepudiation key usage)")
 
 
-def load_pkcs12_signer(path: Path, passphrase: bytes) -> SimpleSigner:
+def load_pkcs12_signer(path: Path, passphrase: bytes) -> Signer:
     from pyhanko.sign.signers import SimpleSigner
 
     if not path.is_file():
@@ -103,12 +114,12 @@ def load_pkcs12_signer(path: Path, passphrase: bytes) -> SimpleSigner:
     if signer is None or signer.signing_cert is None:  # pyHanko returns None on failure
         raise SigningRefused(f"{path}: cannot open the PKCS#12 file: wrong passphrase, "
                              "or not a PKCS#12 file")
-    _check_certificate(signer.signing_cert, str(path))
+    check_certificate(signer.signing_cert, str(path))
     return signer
 
 
 def load_pem_signer(key: Path, cert: Path, chain: Sequence[Path],
-                    passphrase: bytes | None) -> SimpleSigner:
+                    passphrase: bytes | None) -> Signer:
     from cryptography.hazmat.primitives import serialization
     from cryptography.x509 import load_pem_x509_certificate
     from pyhanko.sign.signers import SimpleSigner
@@ -131,16 +142,81 @@ def load_pem_signer(key: Path, cert: Path, chain: Sequence[Path],
                                key_passphrase=passphrase or None)
     if signer is None or signer.signing_cert is None:
         raise SigningRefused(f"{key}: cannot load the key and certificate")
-    _check_certificate(signer.signing_cert, str(cert))
+    check_certificate(signer.signing_cert, str(cert))
     return signer
 
 
-def signer_name(signer: SimpleSigner) -> str:
+@contextmanager
+def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
+                  cert_label: str | None = None) -> Iterator[Signer]:
+    """A signer on a PKCS#11 token (the key never leaves it); the session stays open for
+    the whole batch and is closed after. ECDSA keys sign with the raw mechanism (the
+    token gets the digest), which SoftHSM and most tokens need."""
+    from pkcs11 import KeyType, ObjectClass
+    from pkcs11 import exceptions as p11
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    if not module.is_file():
+        raise SigningRefused(f"{module}: PKCS#11 module not found")
+    where = f"{module} token '{token_label}'"
+    try:
+        session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(
+            label=token_label), user_pin=pin.decode())
+    except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
+        raise SigningRefused(f"{where}: wrong PIN") from exc
+    except p11.PinLocked as exc:
+        raise SigningRefused(f"{where}: the PIN is locked") from exc
+    except Exception as exc:  # no such token, a module that does not load
+        raise SigningRefused(f"{where}: cannot open the token "
+                             f"({type(exc).__name__})") from exc
+    try:
+        try:
+            key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
+        except (p11.NoSuchKey, p11.MultipleObjectsReturned) as exc:
+            raise SigningRefused(f"{where}: no single private key labelled "
+                                 f"'{key_label}'") from exc
+        signer = PKCS11Signer(session, key_label=key_label,
+                              cert_label=cert_label or key_label,
+                              use_raw_mechanism=key.key_type == KeyType.EC)
+        try:
+            cert = signer.signing_cert
+        except Exception as exc:
+            raise SigningRefused(f"{where}: no certificate labelled "
+                                 f"'{cert_label or key_label}'") from exc
+        check_certificate(cert, where)
+        _check_token_key_matches(session, key, cert, where)
+        yield signer
+    finally:
+        session.close()
+
+
+def _check_token_key_matches(session: Any, key: Any, cert: Any, where: str) -> None:
+    """The token's public key under the key's label must be the certificate's key."""
+    from asn1crypto.core import OctetString
+    from pkcs11 import Attribute, KeyType, ObjectClass
+
+    try:
+        public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, label=key.label)
+    except Exception:
+        return  # tokens need not keep the public key; the signature check will tell
+    if key.key_type == KeyType.RSA:
+        ours = int.from_bytes(public[Attribute.MODULUS], "big")
+        theirs = cert.public_key["public_key"].parsed["modulus"].native
+    else:
+        ours = OctetString.load(public[Attribute.EC_POINT]).native
+        theirs = cert.public_key["public_key"].native
+    if ours != theirs:
+        raise SigningRefused(f"{where}: the key '{key.label}' does not match its "
+                             "certificate")
+
+
+def signer_name(signer: Signer) -> str:
     assert signer.signing_cert is not None
     return str(signer.signing_cert.subject.native.get("common_name", "?"))
 
 
-def cert_fingerprint(signer: SimpleSigner) -> str:
+def cert_fingerprint(signer: Signer) -> str:
     assert signer.signing_cert is not None
     return sha256_hex(signer.signing_cert.dump())
 
@@ -217,20 +293,21 @@ class Prepared:
     doc_id: str | None
     title: str | None
     reason: str
+    profile: Profile = field(default_factory=lambda: load_profile(""))
+    first_signature: bool = False  # nothing signed yet: this revision sets the field locks
 
 
-def output_path(source: Path, out_dir: Path | None, in_place: bool) -> Path:
+def output_path(source: Path, out_dir: Path | None, in_place: bool,
+                suffix: str = "-signed") -> Path:
     if in_place:
         return source
-    name = f"{source.stem}-signed.pdf"
+    name = f"{source.stem}{suffix}.pdf"
     return (out_dir / name) if out_dir else source.with_name(name)
 
 
-def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger | None,
-            witness_title: str | None) -> Prepared:
-    """Every check before signing; raises SigningRefused / PdfInputError, writes nothing."""
+def read_pdf(source: Path) -> tuple[bytes, Any]:
+    """The file's bytes and a pyHanko reader; refuses what is not a plain, readable PDF."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.fields import enumerate_sig_fields
 
     try:
         data = source.read_bytes()
@@ -240,73 +317,202 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
         raise PdfInputError(f"{source}: not a PDF file")
     try:
         reader = PdfFileReader(io.BytesIO(data))
-        if reader.encrypted:
-            raise PdfInputError(f"{source}: the PDF is encrypted; pakta signs only the "
-                                "documents it rendered")
-        fields = {name: value for name, value, _ in enumerate_sig_fields(reader)}
-    except PdfInputError:
-        raise
+        encrypted = reader.encrypted
+        if not encrypted:
+            reader.root  # noqa: B018 (parse the catalog now, not half-way through signing)
     except Exception as exc:
         raise PdfInputError(f"{source}: not a readable PDF ({type(exc).__name__})") from exc
+    if encrypted:
+        raise PdfInputError(f"{source}: the PDF is encrypted; pakta signs only the "
+                            "documents it rendered")
+    return data, reader
+
+
+def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger | None,
+            witness_title: str | None) -> Prepared:
+    """Every check before signing; raises SigningRefused / PdfInputError, writes nothing."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    data, reader = read_pdf(source)
+    try:
+        fields = {name: value for name, value, _ in enumerate_sig_fields(reader)}
+    except Exception as exc:
+        raise PdfInputError(f"{source}: unreadable form fields ({type(exc).__name__})") \
+            from exc
     record = ledger.issued_document_for(data) if ledger else None
     if record is None and not settings.any_pdf:
+        if ledger is None:
+            raise SigningRefused(f"{source}: no ledger to tell whether pakta rendered this "
+                                 "document", hint="run inside the workspace (or "
+                                 "--workspace DIR), or sign it anyway with --any-pdf")
         raise SigningRefused(f"{source}: not a document pakta rendered (its first revision "
                              "matches nothing in the ledger)",
                              hint="sign it anyway with --any-pdf")
-    if settings.slot not in fields:
-        known = ", ".join(sorted(fields)) or "none"
-        raise SigningRefused(f"{source}: no signature slot '{settings.slot}' "
-                             f"(slots: {known})")
-    if fields[settings.slot] is not None:
-        raise SigningRefused(f"{source}: slot '{settings.slot}' is already signed")
     profile = load_profile(record.template if record else "")
-    unsigned = [s for s in profile.earlier_slots(settings.slot) if fields.get(s, 1) is None]
-    if unsigned:
-        raise SigningRefused(f"{source}: slot '{settings.slot}' is signed after "
-                             f"{', '.join(unsigned)}, which is not signed yet")
+    if settings.certify:
+        _check_certifiable(source, reader, fields, profile)
+        slot = profile.certification.slot
+    else:
+        slot = settings.slot
+        _check_slot(source, fields, slot, profile)
+    # Signing twice never gives the same bytes, so any existing output is a different one.
     if output.exists() and output != source and not settings.overwrite:
         raise SigningRefused(f"{output}: exists; pass --overwrite to replace it")
     title = settings.signer_title
-    if title is None and record is not None:
-        title = record.head_title if settings.slot == "kepala_daerah" else witness_title
+    if title is None and record is not None and not settings.certify:
+        title = record.head_title if slot == "kepala_daerah" else witness_title
+    first = not reader.embedded_signatures and all(v is None for v in fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
-                    profile.reason(settings.slot))
+                    profile.reason(slot), profile, first)
+
+
+def _check_slot(source: Path, fields: dict[str, Any], slot: str, profile: Profile) -> None:
+    if slot not in fields:
+        known = ", ".join(sorted(fields)) or "none"
+        raise SigningRefused(f"{source}: no signature slot '{slot}' (slots: {known})")
+    if fields[slot] is not None:
+        raise SigningRefused(f"{source}: slot '{slot}' is already signed")
+    unsigned = [s for s in profile.earlier_slots(slot) if fields.get(s, 1) is None]
+    if unsigned:
+        raise SigningRefused(f"{source}: slot '{slot}' is signed after "
+                             f"{', '.join(unsigned)}, which is not signed yet")
+
+
+def _check_certifiable(source: Path, reader: Any, fields: dict[str, Any],
+                       profile: Profile) -> None:
+    # A certification signature must be the document's first signature.
+    if reader.embedded_signatures or any(v is not None for v in fields.values()):
+        raise SigningRefused(f"{source}: already signed; a certification signature must "
+                             "come before every other signature")
+    if profile.certification.slot in fields:
+        raise SigningRefused(f"{source}: slot '{profile.certification.slot}' exists "
+                             "already")
+
+
+def _lock_slots(writer: Any, profile: Profile) -> None:
+    """Give every slot's field a /Lock: once a slot is signed, every field but the slots
+    still to sign after it is locked (its signature carries the FieldMDP reference).
+
+    Only in the first signed revision: a /Lock added to a field later is a change the
+    earlier signatures would have to call suspicious."""
+    from pyhanko.pdf_utils.generic import NameObject
+    from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, enumerate_sig_fields
+
+    for name, _, ref in enumerate_sig_fields(writer, filled_status=False):
+        if name not in profile.slot_order or "/Lock" in ref.get_object():
+            continue
+        keep_open = profile.later_slots(name)
+        spec = (FieldMDPSpec(FieldMDPAction.EXCLUDE, list(keep_open)) if keep_open
+                else FieldMDPSpec(FieldMDPAction.ALL))
+        lock = spec.as_pdf_object()
+        lock[NameObject("/Type")] = NameObject("/SigFieldLock")
+        sig_field = ref.get_object()
+        sig_field[NameObject("/Lock")] = writer.add_object(lock)
+        writer.update_container(sig_field)
+
+
+@dataclass
+class Services:
+    """What a batch shares: one HTTP session, one timestamper, one validation context."""
+
+    timestamper: Any = None
+    validation_context: Any = None
+
+
+def trust_roots(signer: Signer, extra: Sequence[Path]) -> list[Any]:
+    """Self-signed certificates of the signer's chain plus the roots given."""
+    from pyhanko.keys import load_cert_from_pemder
+
+    roots = [c for c in signer.cert_registry if c.self_signed]
+    for path in extra:
+        try:
+            roots.append(load_cert_from_pemder(str(path)))
+        except (OSError, ValueError) as exc:
+            raise SigningRefused(f"{path}: not a certificate file") from exc
+    return roots
 
 
 class BatchSigner:
     """Signs many documents with one key: set up once, then one call per document."""
 
-    def __init__(self, signer: SimpleSigner, settings: SignSettings) -> None:
-        if settings.level not in LEVELS:
+    def __init__(self, signer: Signer, settings: SignSettings) -> None:
+        if settings.level is not None and settings.level not in LEVELS:
             raise SigningRefused(f"unknown level '{settings.level}' ({', '.join(LEVELS)})")
-        if settings.level != "B-B" and not settings.tsa_url:
+        if settings.level not in (None, "B-B") and not settings.tsa_url:
             raise SigningRefused(f"level {settings.level} needs a timestamp service: --tsa URL")
-        if settings.level in ("B-LT", "B-LTA"):
-            raise SigningRefused(f"level {settings.level} is not supported yet; use B-T")
         self.signer = signer
         self.settings = settings
         self.name = signer_name(signer)
         self.fingerprint = cert_fingerprint(signer)
         self.style = _stamp_style()
+        self.roots = (trust_roots(signer, settings.trust)
+                      if settings.level in (None, "B-LT", "B-LTA") and settings.tsa_url
+                      else [])
 
-    async def sign(self, item: Prepared, timestamper: Any) -> bytes:
+    def level_for(self, item: Prepared) -> str:
+        """--level, else the profile's level when a TSA is given, else B-B."""
+        if self.settings.level:
+            return self.settings.level
+        return item.profile.level if self.settings.tsa_url else "B-B"
+
+    def services(self, session: Any) -> Services:
+        from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+
+        services = Services()
+        if self.settings.tsa_url:
+            services.timestamper = AIOHttpTimeStamper(self.settings.tsa_url, session,
+                                                      timeout=30)
+        if self.roots:
+            services.validation_context = long_term_context(self.roots, session)
+        return services
+
+    async def sign(self, item: Prepared, services: Services) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
+        from pyhanko.sign.general import SigningError as PyHankoSigningError
 
+        level = self.level_for(item)
+        certify = self.settings.certify
+        slot = item.profile.certification.slot if certify else self.settings.slot
         meta = signers.PdfSignatureMetadata(
-            field_name=self.settings.slot, reason=item.reason, location=self.settings.place,
-            subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-        pdf_signer = signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper,
-                                       stamp_style=self.style)
+            field_name=slot, reason=item.reason, location=self.settings.place,
+            subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+            certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+            embed_validation_info=level in ("B-LT", "B-LTA"),
+            use_pades_lta=level == "B-LTA",
+            validation_context=services.validation_context,
+            signer_key_usage=set())  # checked ourselves: digitalSignature or nonRepudiation
+        pdf_signer = signers.PdfSigner(
+            meta, signer=self.signer, timestamper=services.timestamper,
+            stamp_style=None if certify else self.style,
+            new_field_spec=fields.SigFieldSpec(slot) if certify else None)
         writer = IncrementalPdfFileWriter(io.BytesIO(item.data), strict=False)
+        if item.first_signature and item.profile.lock_fields:
+            _lock_slots(writer, item.profile)
         out = io.BytesIO()
-        await pdf_signer.async_sign_pdf(
-            writer, existing_fields_only=True,
-            bytes_reserved=BYTES_RESERVED[self.settings.level], output=out,
-            appearance_text_params={
-                "nama": self.name, "jabatan": item.title or "", "alasan": item.reason,
-                "tempat": self.settings.place, "waktu": waktu(dt.datetime.now(dt.UTC))})
+        try:
+            await pdf_signer.async_sign_pdf(
+                writer, existing_fields_only=not certify,
+                bytes_reserved=BYTES_RESERVED[level], output=out,
+                appearance_text_params={
+                    "nama": self.name, "jabatan": item.title or "", "alasan": item.reason,
+                    "tempat": self.settings.place, "waktu": waktu(dt.datetime.now(dt.UTC))})
+        except PyHankoSigningError as exc:
+            # e.g. B-LT: the signer's certificate is revoked, or no revocation data
+            raise SigningRefused(f"{item.source}: {exc}") from exc
         return out.getvalue()
+
+
+def long_term_context(roots: Sequence[Any], session: Any) -> Any:
+    """Validation for B-LT / B-LTA: fetch OCSP / CRLs over the batch's session, and
+    require them (a signature that cannot be validated later is not B-LT)."""
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+    return ValidationContext(trust_roots=list(roots), allow_fetching=True,
+                             revocation_mode="require",
+                             fetcher_backend=AIOHttpFetcherBackend(session,
+                                                                   per_request_timeout=30))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -317,53 +523,107 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
-def sign_files(
-    sources: Sequence[Path], signer: SimpleSigner, settings: SignSettings, *,
-    ledger: Ledger | None, out_dir: Path | None = None, in_place: bool = False,
-    witness_title: str | None = None,
-    progress: Callable[[SignOutcome], None] | None = None,
-) -> SignSummary:
-    """Sign every file; a failure is reported and the others go on."""
-    batch = BatchSigner(signer, settings)
-    return asyncio.run(_sign_all(batch, sources, ledger, out_dir, in_place, witness_title,
-                                 progress))
+# ---------------------------------------------------------------------------------------
+# Batches
 
 
-async def _sign_all(batch: BatchSigner, sources: Sequence[Path], ledger: Ledger | None,
-                    out_dir: Path | None, in_place: bool, witness_title: str | None,
-                    progress: Callable[[SignOutcome], None] | None) -> SignSummary:
+Job = Callable[[Path, Services], Awaitable[SignOutcome]]
+
+
+async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Services],
+                     job: Job, progress: Callable[[SignOutcome], None] | None,
+                     ) -> SignSummary:
+    """Every file concurrently (bounded), one HTTP session; failures collected."""
     import aiohttp
 
     summary = SignSummary()
     limit = asyncio.Semaphore(CONCURRENT_REQUESTS)
     async with aiohttp.ClientSession() as session:
-        timestamper = None
-        if batch.settings.tsa_url:
-            from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
-
-            timestamper = AIOHttpTimeStamper(batch.settings.tsa_url, session, timeout=30)
+        services = make_services(session)
 
         async def one(source: Path) -> SignOutcome:
-            output = output_path(source, out_dir, in_place)
-            try:
-                item = prepare(source, output, batch.settings, ledger, witness_title)
-                async with limit:
-                    signed = await batch.sign(item, timestamper)
-                write_atomically(output, signed)
-                if ledger is not None and item.doc_id is not None:
-                    ledger.record_signature(SignatureRecord(
-                        doc_id=item.doc_id, slot=batch.settings.slot, signer_name=batch.name,
-                        cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                        sha256_after=sha256_hex(signed), path=str(output)))
-                outcome = SignOutcome(source, output)
-            except (SigningRefused, PdfInputError, SigningError) as exc:
-                outcome = SignOutcome(source, None, exc.message, exc.exit_code)
-            except Exception as exc:  # a timestamp service down, a pyHanko error
-                outcome = SignOutcome(source, None, f"{source}: {type(exc).__name__}: {exc}",
-                                      SigningError.exit_code)
+            async with limit:
+                try:
+                    outcome = await job(source, services)
+                except (SigningRefused, PdfInputError, SigningError) as exc:
+                    outcome = SignOutcome(source, None, exc.message, exc.exit_code)
+                except Exception as exc:  # a service down, a pyHanko error
+                    outcome = SignOutcome(source, None,
+                                          f"{source}: {type(exc).__name__}: {exc}",
+                                          SigningError.exit_code)
             if progress:
                 progress(outcome)
             return outcome
 
         summary.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
     return summary
+
+
+def sign_files(
+    sources: Sequence[Path], signer: Signer, settings: SignSettings, *,
+    ledger: Ledger | None, out_dir: Path | None = None, in_place: bool = False,
+    witness_title: str | None = None,
+    progress: Callable[[SignOutcome], None] | None = None,
+) -> SignSummary:
+    """Sign every file (or certify, with settings.certify); a failure is reported and
+    the others go on. Each signature is recorded in the ledger."""
+    batch = BatchSigner(signer, settings)
+    suffix = "-certified" if settings.certify else "-signed"
+
+    async def job(source: Path, services: Services) -> SignOutcome:
+        output = output_path(source, out_dir, in_place, suffix)
+        item = prepare(source, output, settings, ledger, witness_title)
+        signed = await batch.sign(item, services)
+        write_atomically(output, signed)
+        if ledger is not None and item.doc_id is not None:
+            slot = item.profile.certification.slot if settings.certify else settings.slot
+            ledger.record_signature(SignatureRecord(
+                doc_id=item.doc_id, slot=slot, signer_name=batch.name,
+                cert_sha256=batch.fingerprint, signed_at=now_iso(),
+                sha256_after=sha256_hex(signed), path=str(output)))
+        return SignOutcome(source, output)
+
+    return asyncio.run(_run_batch(sources, batch.services, job, progress))
+
+
+def renew_timestamps(
+    sources: Sequence[Path], tsa_url: str, trust: Sequence[Path], *,
+    out_dir: Path | None = None, in_place: bool = False, overwrite: bool = False,
+    progress: Callable[[SignOutcome], None] | None = None,
+) -> SignSummary:
+    """Extend the archive timestamp chain of B-LTA files: validation data for the last
+    document timestamp goes into the DSS, then a new document timestamp covers it all."""
+    from pyhanko.keys import load_cert_from_pemder
+
+    roots = []
+    for path in trust:
+        try:
+            roots.append(load_cert_from_pemder(str(path)))
+        except (OSError, ValueError) as exc:
+            raise SigningRefused(f"{path}: not a certificate file") from exc
+    if not roots:
+        raise SigningRefused("renewing a timestamp needs the trust root (--trust ROOT.pem)")
+
+    def make_services(session: Any) -> Services:
+        from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+
+        return Services(AIOHttpTimeStamper(tsa_url, session, timeout=30),
+                        long_term_context(roots, session))
+
+    async def job(source: Path, services: Services) -> SignOutcome:
+        from pyhanko.sign.signers import PdfTimeStamper
+
+        output = output_path(source, out_dir, in_place, "-renewed")
+        data, reader = read_pdf(source)
+        if not reader.embedded_timestamp_signatures:
+            raise SigningRefused(f"{source}: no archive timestamp to renew (sign at B-LTA "
+                                 "first)")
+        if output.exists() and output != source and not overwrite:
+            raise SigningRefused(f"{output}: exists; pass --overwrite to replace it")
+        out = io.BytesIO()
+        await PdfTimeStamper(services.timestamper).async_update_archival_timestamp_chain(
+            reader, services.validation_context, in_place=False, output=out)
+        write_atomically(output, out.getvalue())
+        return SignOutcome(source, output)
+
+    return asyncio.run(_run_batch(sources, make_services, job, progress))

@@ -1,11 +1,28 @@
-"""Shared fixtures: the demo PKI over the small roster, and the local timestamp service."""
+"""Shared fixtures (a pytest plugin listed in conftest's `pytest_plugins`): the demo PKI
+over the small roster, its TSA / OCSP / CRL services on loopback, and signed workspaces.
+
+- `demo_pki_dir` (session): a demo PKI folder built once per test process, with the
+  test certificates (`DemoPki.test_p12("revoked" | "expired" | "not-yet-valid" |
+  "no-signing-usage")`). Its certificates point OCSP / CRL lookups at a free loopback
+  port that `pki_services` serves. Read-only: copy it (`signing_ws` does).
+- `pki_services` (session): `pakta.pki.ServiceUrls` (.tsa, .ocsp, .crl, .base) of the
+  services running in a thread of the test process.
+- `tsa_url` (session): the timestamp service's URL.
+- `signing_ws`: a private rendered workspace with the PKI in pki/ and PAKTA_PASSPHRASE set.
+- `signed_ws`: `signing_ws` with every document signed by its head (B-T) into signed/
+  and every pact co-signed by the witness.
+- helpers: `PASSPHRASE`, `pakta_env()`, `sign(ws, files, slot, p12, *extra)`,
+  `validate(path, root)` (pyHanko's status per field) and `pdfsig(path, root, tmp)`.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,13 +32,27 @@ PASSPHRASE = "uji-rahasia-7f3a9c"  # generated keys only; tests grep outputs for
 @pytest.fixture(scope="session")
 def demo_pki_dir(rendered_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pakta.config import load_workspace
-    from pakta.pki import create_demo_pki
+    from pakta.pki import create_demo_pki, free_port
     from pakta.roster import load_roster
 
     ws = load_workspace(rendered_workspace)
     folder = tmp_path_factory.mktemp("pki") / "pki"
-    create_demo_pki(folder, load_roster(ws.roster), ws.witness.name, PASSPHRASE.encode())
+    create_demo_pki(folder, load_roster(ws.roster), ws.witness.name, PASSPHRASE.encode(),
+                    base_url=f"http://127.0.0.1:{free_port()}", test_certificates=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def pki_services(demo_pki_dir: Path) -> Iterator[Any]:
+    from pakta.pki import DemoPki, serve
+
+    with serve(DemoPki(demo_pki_dir), PASSPHRASE.encode()) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def tsa_url(pki_services: Any) -> str:
+    return str(pki_services.tsa)
 
 
 @pytest.fixture
@@ -34,17 +65,8 @@ def signing_ws(fresh_rendered: Path, demo_pki_dir: Path,
     return fresh_rendered
 
 
-@pytest.fixture(scope="session")
-def tsa_url(demo_pki_dir: Path) -> Iterator[str]:
-    from pakta.pki import DemoPki, TimestampServer
-
-    server = TimestampServer(DemoPki(demo_pki_dir), PASSPHRASE.encode())
-    with server.running() as url:
-        yield url
-
-
-def pakta_env() -> dict[str, str]:
-    return {**os.environ, "PAKTA_PASSPHRASE": PASSPHRASE}
+def pakta_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PAKTA_PASSPHRASE": PASSPHRASE, **extra}
 
 
 def sign(ws: Path, files: list[str], slot: str, p12: str, *extra: str) -> None:
@@ -72,3 +94,35 @@ def signed_ws(signing_ws: Path, tsa_url: str) -> Path:
     return signing_ws
 
 
+def validate(path: Path, root: Path) -> dict[str, Any]:
+    """pyHanko's own validation of every signature, field name -> status (document
+    timestamps under their field names too), trusting only `root`, offline."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    trust = load_cert_from_pemder(str(root))
+    with path.open("rb") as f:
+        reader = PdfFileReader(f)
+        status: dict[str, Any] = {}
+        for sig in reader.embedded_signatures:
+            context = ValidationContext(trust_roots=[trust], allow_fetching=False)
+            if sig.sig_object.get("/Type") == "/DocTimeStamp":
+                status[sig.field_name] = validate_pdf_timestamp(sig, context)
+            else:
+                status[sig.field_name] = validate_pdf_signature(sig, context)
+        return status
+
+
+def pdfsig(path: Path, root: Path, tmp: Path) -> str:
+    """poppler's report on `path`, with `root` as the only trusted CA (an NSS db)."""
+    nss = tmp / "nss"
+    if not nss.exists():
+        nss.mkdir()
+        subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"],
+                       check=True)
+        subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C",
+                        "-i", str(root)], check=True)
+    return subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(path)],
+                          capture_output=True, text=True).stdout
