@@ -283,7 +283,7 @@ def test_revocation_data_in_the_file_and_b_lta(ws: Path, batch_settings: VerifyS
     assert sig.modification == "signatures-and-validation-data"
     (stamp,) = verdict.document_timestamps
     assert stamp.kind == "document-timestamp" and stamp.indication == PASSED
-    assert stamp.signer_name == "pakta Demo Timestamp Authority"
+    assert stamp.signer_name == "pakta Test Timestamp Authority"
     assert len(verdict.signatures) == 1  # a document timestamp fills no slot
 
 

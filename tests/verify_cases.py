@@ -78,13 +78,51 @@ def signer(p12: Path) -> Any:
     return loaded
 
 
-def timestamper(ws: Path, at: dt.datetime | None = None) -> Any:
-    """The demo TSA's key, in-process, stamping the time given (or now)."""
-    from pyhanko.sign.timestamps import DummyTimeStamper
+_TSA: dict[Path, tuple[Any, Any, Any]] = {}
 
-    tsa = signer(ws / "pki" / "tsa.p12")
-    return DummyTimeStamper(tsa.signing_cert, tsa.signing_key, tsa.cert_registry,
-                            fixed_dt=at)
+
+def timestamper(ws: Path, at: dt.datetime | None = None) -> Any:
+    """An in-process RFC 3161 authority certified by the demo signing CA (`ca.p12`),
+    stamping the time given (or now). RSA: pyHanko's in-process stamper signs with RSA."""
+    from asn1crypto import keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    pki = ws / "pki"
+    if pki not in _TSA:
+        ca_key, ca_cert, _ = pkcs12.load_key_and_certificates(
+            (pki / "ca.p12").read_bytes(), PASSPHRASE.encode())
+        assert ca_key is not None and ca_cert is not None
+        key = rsa.generate_private_key(65537, 2048)
+        now = dt.datetime.now(dt.UTC)
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(
+                    NameOID.COMMON_NAME, "pakta Test Timestamp Authority")]))
+                .issuer_name(ca_cert.subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=2))
+                .not_valid_after(now + dt.timedelta(days=365))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+                .add_extension(x509.KeyUsage(True, True, False, False, False, False, False,
+                                             False, False), True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
+                               True)
+                .sign(ca_key, hashes.SHA256()))
+        tsa_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+        tsa_key = keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        chain = SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(
+            ca_cert.public_bytes(serialization.Encoding.DER))])
+        _TSA[pki] = (tsa_cert, tsa_key, chain)
+    tsa_cert, tsa_key, chain = _TSA[pki]
+    return DummyTimeStamper(tsa_cert, tsa_key, chain, fixed_dt=at)
 
 
 def sign_bytes(data: bytes, field: str, p12: Path, *, stamper: Any = None) -> bytes:
