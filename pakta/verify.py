@@ -90,6 +90,8 @@ class SignatureVerdict:
     issuer: str = ""
     validated_at: str | None = None  # the time the chain was judged at
     details: tuple[str, ...] = ()
+    certification: str | None = None  # DocMDP permission of a certification signature
+
 
     @property
     def passed(self) -> bool:
@@ -152,6 +154,8 @@ class VerifySettings:
     witness_name: str | None = None
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict)  # template -> slots
     crls: tuple[bytes, ...] = ()  # revocation lists given on the command line (DER)
+    # template -> the field of the secretariat's certification signature, if any
+    certification_slots: dict[str, str] = field(default_factory=dict)
     online: bool = False  # let the validator fetch CRLs / OCSP responses
     time_limit: float = TIME_LIMIT_S
     max_bytes: int = MAX_FILE_BYTES
@@ -173,6 +177,18 @@ def template_slots(template: str, template_dir: Path | None = None) -> tuple[str
         order = (HEAD_SLOT, WITNESS_SLOT)
     rank = {slot: i for i, slot in enumerate(order)}
     return tuple(sorted(slots, key=lambda s: rank.get(s, len(rank))))
+
+
+def certification_slot(template: str) -> str | None:
+    """The field of the secretariat's certification signature in the template's signing
+    profile (signed first, before every slot), if the profile has one."""
+    from pakta.profiles import load_profile
+
+    try:
+        certification = getattr(load_profile(template), "certification", None)
+    except Exception:
+        return None
+    return getattr(certification, "slot", None)
 
 
 def load_trust_roots(paths: Sequence[Path]) -> tuple[bytes, ...]:
@@ -492,7 +508,19 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
             status = INVALID
             reasons.append(f"signed out of order: {', '.join(order)} "
                            f"(expected {', '.join(expected)})")
-        extra = [s.field for s in sigs if s.field not in slots]
+        certifier = ctx.settings.certification_slots.get(record.template)
+        certifying = [s for s in sigs if s.certification is not None]
+        for sig in certifying:
+            if sig is not min(sigs, key=lambda s: s.covered_bytes):
+                status = INVALID
+                reasons.append(f"certification signature '{sig.field}' is not the first "
+                               "signature")
+            if sig.field != certifier:
+                status = INVALID
+                reasons.append(f"certification signature in '{sig.field}', not in the "
+                               f"profile's certification field '{certifier or '-'}'")
+        extra = [s.field for s in sigs if s.field not in slots
+                 and not (s.field == certifier and s.certification is not None)]
         if extra:
             status = INVALID
             reasons.append(f"signature(s) outside the template's slots: {', '.join(extra)}")
@@ -714,7 +742,24 @@ def _signature(sig: Any, ctx: _Context, dss: Any, reader: Any, later_revisions: 
         covered_bytes=int(sig.byte_range[-2]) + int(sig.byte_range[-1]),
         revocation=revocation_fact,
         revocation_date=_iso(revocation.revocation_date) if revocation else None,
-        validated_at=_iso(validated_at), details=tuple(details), **facts)
+        validated_at=_iso(validated_at), details=tuple(details),
+        certification=_docmdp(sig), **facts)
+
+
+def _docmdp(sig: Any) -> str | None:
+    """The DocMDP permission when `sig` is a certification signature (a /Reference with
+    the DocMDP transform; field locks of approval signatures do not count)."""
+    from pyhanko.sign.fields import MDPPerm
+
+    try:
+        for ref in sig.sig_object.get("/Reference", ()):
+            ref = ref.get_object()
+            if ref.get("/TransformMethod") == "/DocMDP":
+                params = ref.get("/TransformParams")
+                return MDPPerm(int(params.get("/P", 2) if params else 2)).name
+    except Exception:
+        return "UNREADABLE"
+    return None
 
 
 def _problem(status: Any) -> str | None:
@@ -783,9 +828,12 @@ def make_settings(trust: Sequence[Path], ledger: Ledger | None,
                   time_limit: float = TIME_LIMIT_S) -> VerifySettings:
     """Load everything a batch needs once: trust roots, CRLs, issued documents, slots."""
     issued = tuple(ledger.documents()) if ledger else ()
-    slots = {t: template_slots(t, template_dir) for t in {r.template for r in issued}}
+    templates = {r.template for r in issued}
+    slots = {t: template_slots(t, template_dir) for t in templates}
+    certification = {t: c for t in templates if (c := certification_slot(t))}
     return VerifySettings(load_trust_roots(trust), issued, tuple(heads), witness_name, slots,
-                          load_crls(crls), online=online, time_limit=time_limit)
+                          load_crls(crls), certification_slots=certification,
+                          online=online, time_limit=time_limit)
 
 
 def verify_paths(files: Sequence[Path], settings: VerifySettings, *, workers: int = 1,

@@ -186,6 +186,36 @@ def test_witness_before_head_is_out_of_order(ws: Path, batch_settings: VerifySet
     assert all(s.indication == PASSED for s in verdict.signatures)
 
 
+def test_certification_signature_first_is_respected(ws: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from pyhanko.sign.fields import MDPPerm
+
+    certifying = replace(settings_for(ws),
+                         certification_slots={"pakta-integritas": "sertifikasi"})
+    secretariat = ws / "pki" / "secretariat.p12"
+    certified = sign_bytes(rendered(ws, PACT), "sertifikasi", secretariat,
+                           certify=MDPPerm.FILL_FORMS)
+    data = sign_bytes(certified, "kepala_daerah", ws / "pki" / "signers" / "75.p12")
+    data = sign_bytes(data, "saksi", ws / "pki" / "witness.p12")
+    verdict = check(tmp_path, PACT, data, certifying)
+    assert verdict.status == COMPLETE, verdict.reasons
+    first = verdict.signatures[0]
+    assert first.field == "sertifikasi" and first.certification == "FILL_FORMS"
+    assert first.indication == PASSED
+    assert head_sig(verdict).certification is None
+    # without the profile's certification field, the extra signature is a finding
+    other = check(tmp_path, PACT, data, settings_for(ws))
+    assert other.status == INVALID and any("certification signature in 'sertifikasi'" in r
+                                           for r in other.reasons)
+    # an annotation after a "form filling only" certification breaks it
+    broken = check(tmp_path, PACT, add_annotation(data), certifying)
+    assert broken.status == INVALID
+    assert (broken.signatures[0].indication, broken.signatures[0].sub_indication) == \
+        (FAILED, "SUSPICIOUS_MODIFICATION")
+    assert any("certification" in d for d in broken.signatures[0].details)
+
+
 def test_not_the_issued_document_and_unknown_file(ws: Path, batch_settings: VerifySettings,
                                                   tmp_path: Path) -> None:
     # The same head's pact re-rendered from a changed template, signed validly.

@@ -125,16 +125,21 @@ def timestamper(ws: Path, at: dt.datetime | None = None) -> Any:
     return DummyTimeStamper(tsa_cert, tsa_key, chain, fixed_dt=at)
 
 
-def sign_bytes(data: bytes, field: str, p12: Path, *, stamper: Any = None) -> bytes:
-    """One PAdES signature in `field`, as an incremental update."""
+def sign_bytes(data: bytes, field: str, p12: Path, *, stamper: Any = None,
+               certify: Any = None) -> bytes:
+    """One PAdES signature in `field`, as an incremental update; a certification
+    signature with the DocMDP permission `certify` (an MDPPerm) if given."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     out = io.BytesIO()
+    extra: dict[str, Any] = {}
+    if certify is not None:
+        extra = {"certify": True, "docmdp_permissions": certify}
     signers.PdfSigner(
         signers.PdfSignatureMetadata(field_name=field,
-                                     subfilter=fields.SigSeedSubFilter.PADES),
+                                     subfilter=fields.SigSeedSubFilter.PADES, **extra),
         signer=signer(p12), timestamper=stamper).sign_pdf(writer, output=out)
     return out.getvalue()
 
