@@ -107,6 +107,8 @@ def _facts(s: SignatureVerdict) -> str:
         ("changes after", escape(s.modification)),
         ("judged at", escape(s.validated_at or "-")),
     ]
+    if s.certification:
+        rows.insert(2, ("certification", f"allows {escape(s.certification)} afterwards"))
     rows += [("note", escape(d)) for d in s.details]
     return '<table class="facts">' + "".join(
         f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows) + "</table>"

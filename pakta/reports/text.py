@@ -13,7 +13,8 @@ def _signature_line(s: SignatureVerdict) -> str:
     page = f" p.{s.page}" if s.page else ""
     if s.kind != "signature":
         return f"    {s.field} (document timestamp): {s.indication}{sub}, {when}"
-    return (f"    {s.field}{page}: {s.indication}{sub}, {who}, {s.level}, {when}, "
+    certified = f", certification ({s.certification})" if s.certification else ""
+    return (f"    {s.field}{page}: {s.indication}{sub}, {who}{certified}, {s.level}, {when}, "
             f"revocation {s.revocation}, changes after: {s.modification}")
 
 
