@@ -353,8 +353,9 @@ def _init_worker(settings: VerifySettings) -> None:
     _context = _setup(settings)
 
 
-class _TimeUp(Exception):
-    pass
+class _TimeUp(BaseException):
+    """Raised by the per-file alarm; a BaseException so that no `except Exception` in
+    the PDF or ASN.1 parsers turns it into a parse error."""
 
 
 @contextmanager
