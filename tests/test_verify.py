@@ -402,3 +402,21 @@ def test_fast_hex_reader_matches_pyhanko(body: bytes, close: bool) -> None:
             return ("error", type(exc).__name__, None)
 
     assert run(fast) == run(original)
+
+
+def test_revoked_by_ocsp_online(ws: Path, pki_services: object, tmp_path: Path) -> None:
+    """The demo services answer OCSP for the `revoked` test certificate: offline there is
+    no revocation data; `online` fetches it."""
+    from dataclasses import replace
+
+    from pakta.pki import DemoPki
+
+    revoked_p12 = DemoPki(ws / "pki").test_p12("revoked")
+    data = sign_bytes(rendered(ws, DECL), "kepala_daerah", revoked_p12)
+    offline = head_sig(check(tmp_path, f"{DECL}-off", data, settings_for(ws)))
+    assert offline.revocation == "unknown" and not offline.revoked
+    online = head_sig(check(tmp_path, f"{DECL}-on", data,
+                            replace(settings_for(ws), online=True)))
+    assert online.revoked and online.revocation == "revoked", online
+    assert (online.indication, online.sub_indication) in (
+        (FAILED, "REVOKED"), (INDETERMINATE, "REVOKED_NO_POE"))
