@@ -339,7 +339,8 @@ def create_demo_pki(folder: Path, heads: Sequence[RegionHead], witness_name: str
     """
     pki = DemoPki(folder)
     signers = _signers(pki, heads, witness_name, secretariat_name, test_certificates)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    # Valid since yesterday: tests stamp times a few hours back.
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
     keys_dir = folder / "keys"
     (keys_dir / "public").mkdir(parents=True, exist_ok=True)
     for name in ("root", "interm", "ocsp", "tsa"):

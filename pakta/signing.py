@@ -148,17 +148,26 @@ def load_pem_signer(key: Path, cert: Path, chain: Sequence[Path],
 
 @contextmanager
 def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
-                  cert_label: str | None = None) -> Iterator[Signer]:
+                  cert_label: str | None = None,
+                  chain: Sequence[Path] = ()) -> Iterator[Signer]:
     """A signer on a PKCS#11 token (the key never leaves it); the session stays open for
-    the whole batch and is closed after. ECDSA keys sign with the raw mechanism (the
-    token gets the digest), which SoftHSM and most tokens need."""
+    the whole batch and is closed after. The CA chain comes from the token's other
+    certificates and the PEM files in `chain`. ECDSA keys sign with the raw mechanism
+    (the token gets the digest), which SoftHSM and most tokens need."""
     from pkcs11 import KeyType, ObjectClass
     from pkcs11 import exceptions as p11
     from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.keys import load_cert_from_pemder
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     if not module.is_file():
         raise SigningRefused(f"{module}: PKCS#11 module not found")
+    ca_chain = []
+    for path in chain:
+        try:
+            ca_chain.append(load_cert_from_pemder(str(path)))
+        except (OSError, ValueError) as exc:
+            raise SigningRefused(f"{path}: not a certificate file") from exc
     where = f"{module} token '{token_label}'"
     try:
         session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(
@@ -177,7 +186,8 @@ def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
             raise SigningRefused(f"{where}: no single private key labelled "
                                  f"'{key_label}'") from exc
         signer = PKCS11Signer(session, key_label=key_label,
-                              cert_label=cert_label or key_label,
+                              cert_label=cert_label or key_label, ca_chain=ca_chain,
+                              other_certs_to_pull=None,  # every certificate on the token
                               use_raw_mechanism=key.key_type == KeyType.EC)
         try:
             cert = signer.signing_cert
@@ -423,7 +433,8 @@ def trust_roots(signer: Signer, extra: Sequence[Path]) -> list[Any]:
     """Self-signed certificates of the signer's chain plus the roots given."""
     from pyhanko.keys import load_cert_from_pemder
 
-    roots = [c for c in signer.cert_registry if c.self_signed]
+    # asn1crypto answers "no", "maybe" or "yes" (a non-empty string either way)
+    roots = [c for c in signer.cert_registry if c.self_signed != "no"]
     for path in extra:
         try:
             roots.append(load_cert_from_pemder(str(path)))
@@ -463,7 +474,8 @@ class BatchSigner:
             services.timestamper = AIOHttpTimeStamper(self.settings.tsa_url, session,
                                                       timeout=30)
         if self.roots:
-            services.validation_context = long_term_context(self.roots, session)
+            services.validation_context = long_term_context(
+                self.roots, session, list(self.signer.cert_registry))
         return services
 
     async def sign(self, item: Prepared, services: Services) -> bytes:
@@ -503,13 +515,15 @@ class BatchSigner:
         return out.getvalue()
 
 
-def long_term_context(roots: Sequence[Any], session: Any) -> Any:
+def long_term_context(roots: Sequence[Any], session: Any, others: Sequence[Any] = ()) -> Any:
     """Validation for B-LT / B-LTA: fetch OCSP / CRLs over the batch's session, and
-    require them (a signature that cannot be validated later is not B-LT)."""
+    require them (a signature that cannot be validated later is not B-LT). `others`
+    (the signer's chain) lets the validator check who issued a CRL."""
     from pyhanko_certvalidator import ValidationContext
     from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-    return ValidationContext(trust_roots=list(roots), allow_fetching=True,
+    return ValidationContext(trust_roots=list(roots), other_certs=list(others),
+                             allow_fetching=True,
                              revocation_mode="require",
                              fetcher_backend=AIOHttpFetcherBackend(session,
                                                                    per_request_timeout=30))

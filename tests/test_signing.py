@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_pakta
-from tests.fixtures_pki import PASSPHRASE, pakta_env
+from tests.fixtures_pki import PASSPHRASE, pakta_env, pdfsig, validate
 
 PACT = "out/75-gorontalo-pakta-integritas.pdf"
 SIGNED = "signed/75-gorontalo-pakta-integritas-signed.pdf"
@@ -18,31 +19,27 @@ def sign(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_pakta("sign", *args, cwd=ws, env=pakta_env())
 
 
-def validate(path: Path, root: Path) -> dict[str, object]:
-    """pyHanko's own validation of every signature: field -> status."""
-    from pyhanko.keys import load_cert_from_pemder
+def dss(path: Path) -> dict[str, int]:
+    """How many OCSP responses, CRLs and certificates the file's DSS holds."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
 
-    trust = load_cert_from_pemder(str(root))
     with path.open("rb") as f:
-        reader = PdfFileReader(f)
-        return {sig.field_name: validate_pdf_signature(
-            sig, ValidationContext(trust_roots=[trust])) for sig in reader.embedded_signatures}
+        root = PdfFileReader(f).root
+        if "/DSS" not in root:
+            return {}
+        store = root["/DSS"]
+        return {key: len(store[key]) if key in store else 0
+                for key in ("/OCSPs", "/CRLs", "/Certs")}
 
 
-def pdfsig(path: Path, root: Path, tmp: Path) -> str:
-    nss = tmp / "nss"
-    nss.mkdir(exist_ok=True)
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C",
-                    "-i", str(root)], check=True)
-    return subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(path)],
-                          capture_output=True, text=True).stdout
+def doc_timestamps(path: Path) -> int:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with path.open("rb") as f:
+        return len(PdfFileReader(f).embedded_timestamp_signatures)
 
 
-@pytest.mark.parametrize("level", ["B-B", "B-T"])
+@pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT", "B-LTA"])
 def test_head_signs_at_each_level(signing_ws: Path, tsa_url: str, tmp_path: Path,
                                   level: str) -> None:
     args = ["--tsa", tsa_url] if level != "B-B" else []
@@ -50,21 +47,39 @@ def test_head_signs_at_each_level(signing_ws: Path, tsa_url: str, tmp_path: Path
                   "--level", level, "--out", "signed", *args)
     assert result.returncode == 0, result.stderr
     assert f"signed {SIGNED}" in result.stdout
-    status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
+    output = signing_ws / SIGNED
+    status = validate(output, signing_ws / "pki" / "root.pem")
     head = status["kepala_daerah"]
-    assert head.intact and head.valid and head.trusted and head.bottom_line  # type: ignore[attr-defined]
-    assert (head.timestamp_validity is not None) == (level == "B-T")  # type: ignore[attr-defined]
-    assert head.signing_cert.subject.native["common_name"] == "Hamka Hendra Noer"  # type: ignore[attr-defined]
-    report = pdfsig(signing_ws / SIGNED, signing_ws / "pki" / "root.pem", tmp_path)
+    assert head.intact and head.valid and head.trusted and head.bottom_line
+    assert head.coverage.name in ("ENTIRE_FILE", "ENTIRE_REVISION")
+    assert (head.timestamp_validity is not None) == (level != "B-B")
+    if head.timestamp_validity is not None:
+        assert head.timestamp_validity.trusted
+    assert head.signing_cert.subject.native["common_name"] == "Hamka Hendra Noer"
+    # B-LT and up: the CRLs and certificates to validate later are in the DSS
+    store = dss(output)
+    assert bool(store.get("/CRLs")) == (level in ("B-LT", "B-LTA")), store
+    # B-LTA: a document timestamp over everything, valid too
+    assert doc_timestamps(output) == (1 if level == "B-LTA" else 0)
+    for name, s in status.items():
+        assert s.bottom_line if name == "kepala_daerah" else (s.valid and s.trusted), name
+    with output.open("rb") as f:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        sig = PdfFileReader(f).embedded_regular_signatures[0]
+        assert sig.sig_field["/P"] == PdfFileReader(f).root["/Pages"]["/Kids"][0]
+    report = pdfsig(output, signing_ws / "pki" / "root.pem", tmp_path)
     assert "Signature Field Name: kepala_daerah" in report
     assert "Signature Validation: Signature is Valid." in report
     assert "Certificate Validation: Certificate is Trusted." in report
+    assert "Signature Validation: Signature is Invalid" not in report
     # The ledger knows who signed which slot.
     from pakta.ledger import Ledger
 
     with Ledger(signing_ws / "pakta.db") as ledger:
         (record,) = ledger.signatures("75-gorontalo-pakta-integritas")
     assert record.slot == "kepala_daerah" and record.signer_name == "Hamka Hendra Noer"
+    assert record.sha256_after == hashlib.sha256(output.read_bytes()).hexdigest()
 
 
 def test_head_then_witness_both_stay_valid(signing_ws: Path, tsa_url: str,
@@ -77,8 +92,8 @@ def test_head_then_witness_both_stay_valid(signing_ws: Path, tsa_url: str,
     status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
     assert set(status) == {"kepala_daerah", "saksi"}
     for s in status.values():
-        assert s.bottom_line  # type: ignore[attr-defined]
-        assert s.modification_level.name in ("NONE", "FORM_FILLING", "LTA_UPDATES")  # type: ignore[attr-defined]
+        assert s.bottom_line
+        assert s.modification_level.name in ("NONE", "FORM_FILLING", "LTA_UPDATES")
     report = pdfsig(signing_ws / SIGNED, signing_ws / "pki" / "root.pem", tmp_path)
     assert report.count("Signature Validation: Signature is Valid.") == 2
 

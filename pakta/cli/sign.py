@@ -60,7 +60,7 @@ def key_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="PEM certificate (with --key)."),
         click.option("--chain", multiple=True,
                      type=click.Path(dir_okay=False, path_type=Path),
-                     help="PEM CA certificates (with --key), repeatable."),
+                     help="PEM CA certificates (with --key or a token), repeatable."),
         click.option("--pkcs11-module", type=click.Path(dir_okay=False, path_type=Path),
                      help="PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so."),
         click.option("--token-label", help="PKCS#11 token label."),
@@ -95,7 +95,8 @@ def open_signer(p12: Path | None, key: Path | None, cert: Path | None,
         if not token_label or not key_label:
             raise UsageError("--pkcs11-module needs --token-label and --key-label")
         pin = read_secret(pin_file, "PAKTA_PIN", "PIN")
-        with pkcs11_signer(pkcs11_module, token_label, key_label, pin, cert_label) as s:
+        with pkcs11_signer(pkcs11_module, token_label, key_label, pin, cert_label,
+                           chain) as s:
             yield s
         return
     passphrase = read_passphrase(passphrase_file)
