@@ -839,24 +839,55 @@ def make_settings(trust: Sequence[Path], ledger: Ledger | None,
 
 def verify_paths(files: Sequence[Path], settings: VerifySettings, *, workers: int = 1,
                  progress: Callable[[DocumentVerdict], None] | None = None) -> BatchVerdict:
-    """Verify every file (a process pool when `workers` > 1) and sum up the batch."""
+    """Verify every file (a process pool when `workers` > 1) and sum up the batch.
+
+    Each worker builds its set-up once (`_init_worker`). A worker that dies on a file
+    (a crash in a native library, the kernel's OOM killer) does not stop the batch: the
+    files not yet verified are checked again one by one, each in its own process, and
+    the one that kills its process becomes an ERROR row."""
     verdicts: list[DocumentVerdict] = []
+
+    def done(verdict: DocumentVerdict) -> None:
+        verdicts.append(verdict)
+        if progress:
+            progress(verdict)
+
     workers = min(workers, max(1, len(files) // 4))
-    if workers > 1:
-        chunk = max(1, min(16, len(files) // (workers * 8)))
-        with ProcessPoolExecutor(max_workers=workers,
-                                 mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_init_worker, initargs=(settings,)) as pool:
-            for verdict in pool.map(verify_file, files, chunksize=chunk):
-                verdicts.append(verdict)
-                if progress:
-                    progress(verdict)
-    else:
+    if workers <= 1:
         for path in files:
-            verdicts.append(verify_file(path, settings))
-            if progress:
-                progress(verdicts[-1])
+            done(verify_file(path, settings))
+        return summarise(verdicts, settings)
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunk = max(1, min(16, len(files) // (workers * 8)))
+    pool = _pool(workers, settings)
+    try:
+        for verdict in pool.map(verify_file, files, chunksize=chunk):
+            done(verdict)
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for path in files[len(verdicts):]:
+            done(_verify_isolated(path, settings))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: only running chunks end
     return summarise(verdicts, settings)
+
+
+def _pool(workers: int, settings: VerifySettings) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("fork"),
+                               initializer=_init_worker, initargs=(settings,))
+
+
+def _verify_isolated(path: Path, settings: VerifySettings) -> DocumentVerdict:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with _pool(1, settings) as pool:
+        try:
+            return pool.submit(verify_file, path).result()
+        except BrokenProcessPool:
+            return DocumentVerdict(str(path), "", ERROR, (
+                "the verifying process died on this file (hostile or broken file)",))
 
 
 def summarise(verdicts: Sequence[DocumentVerdict], settings: VerifySettings) -> BatchVerdict:

@@ -420,3 +420,31 @@ def test_revoked_by_ocsp_online(ws: Path, pki_services: object, tmp_path: Path) 
     assert online.revoked and online.revocation == "revoked", online
     assert (online.indication, online.sub_indication) in (
         (FAILED, "REVOKED"), (INDETERMINATE, "REVOKED_NO_POE"))
+
+
+def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
+        ws: Path, batch_settings: VerifySettings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from pakta import verify
+
+    original = verify._verify
+
+    def deadly(path, *args):  # type: ignore[no-untyped-def]
+        if path.name == "killer.pdf":
+            os.kill(os.getpid(), signal.SIGKILL)  # like a crash in a native library
+        return original(path, *args)
+
+    monkeypatch.setattr(verify, "_verify", deadly)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for p in sorted((ws / "signed").glob("*.pdf")):
+        shutil.copy(p, folder / p.name)
+    shutil.copy(signed(ws, PACT), folder / "killer.pdf")
+    batch = verify_paths(collect_pdfs([folder]), batch_settings, workers=2)
+    rows = {Path(d.path).name: d for d in batch.documents}
+    assert len(rows) == 9
+    assert rows["killer.pdf"].status == ERROR
+    assert "died" in rows["killer.pdf"].reasons[0]
+    assert sum(d.status == COMPLETE for d in batch.documents) == 8
