@@ -501,13 +501,17 @@ def service_app(pki: DemoPki, passphrase: bytes, delay_ms: int = 0) -> Callable[
 
 
 def _server(pki: DemoPki, passphrase: bytes, port: int | None, delay_ms: int) -> Any:
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass  # a line per request is noise in tests and in the demo
 
     if port is None:
         port = int(pki.urls().base.rsplit(":", 1)[1])
     try:
         return make_server("127.0.0.1", port, service_app(pki, passphrase, delay_ms),
-                           threaded=True)
+                           threaded=True, request_handler=Quiet)
     except OSError as exc:
         raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI "
                                  f"({exc.strerror})") from exc

@@ -511,8 +511,18 @@ class BatchSigner:
                     "tempat": self.settings.place, "waktu": waktu(dt.datetime.now(dt.UTC))})
         except PyHankoSigningError as exc:
             # e.g. B-LT: the signer's certificate is revoked, or no revocation data
-            raise SigningRefused(f"{item.source}: {exc}") from exc
+            raise SigningRefused(f"{item.source}: {_reason(exc)}") from exc
         return out.getvalue()
+
+
+def _reason(exc: BaseException) -> str:
+    """pyHanko's message with the validator's reason behind it (revoked, no CRL...)."""
+    messages = [str(exc)]
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(messages) < 4:
+        messages.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    return ": ".join(m for m in messages if m)
 
 
 def long_term_context(roots: Sequence[Any], session: Any, others: Sequence[Any] = ()) -> Any:

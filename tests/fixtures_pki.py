@@ -126,3 +126,62 @@ def pdfsig(path: Path, root: Path, tmp: Path) -> str:
                         "-i", str(root)], check=True)
     return subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(path)],
                           capture_output=True, text=True).stdout
+
+
+SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+TOKEN_PIN = "2468"
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(demo_pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[dict[str, str]]:
+    """A SoftHSM 2 token labelled "pakta-uji" (PIN `TOKEN_PIN`) holding two keys generated
+    on the token, "rsa" (RSA 2048) and "ec" (P-256), each with a certificate from the
+    demo signing CA stored under the same label. Yields the environment a `pakta sign`
+    subprocess needs (SOFTHSM2_CONF, PAKTA_PIN)."""
+    import pkcs11
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
+    from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+
+    from pakta.pki import DemoPki, issue_certificate
+
+    if not SOFTHSM_MODULE.is_file():
+        pytest.skip("SoftHSM 2 is not installed (Debian package softhsm2)")
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\n"
+                    "objectstore.backend = file\nlog.level = ERROR\n")
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # read when the module first loads
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "pakta-uji",
+                    "--pin", TOKEN_PIN, "--so-pin", "13579"], check=True,
+                   capture_output=True)
+    token = pkcs11.lib(str(SOFTHSM_MODULE)).get_token(token_label="pakta-uji")
+    pki = DemoPki(demo_pki_dir)
+    with token.open(rw=True, user_pin=TOKEN_PIN) as session:
+        rsa_pub, _ = session.generate_keypair(KeyType.RSA, 2048, label="rsa", store=True)
+        params = session.create_domain_parameters(KeyType.EC, {
+            Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True)
+        ec_pub, _ = params.generate_keypair(label="ec", store=True)
+        keys = {
+            "rsa": rsa.RSAPublicNumbers(
+                int.from_bytes(rsa_pub[Attribute.PUBLIC_EXPONENT], "big"),
+                int.from_bytes(rsa_pub[Attribute.MODULUS], "big")).public_key(),
+            "ec": serialization.load_der_public_key(encode_ec_public_key(ec_pub)),
+        }
+        for label, public in keys.items():
+            cert = issue_certificate(pki, PASSPHRASE.encode(), public, f"Token {label}")
+            session.create_object({
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509, Attribute.TOKEN: True,
+                Attribute.LABEL: label,
+                Attribute.SUBJECT: cert.subject.public_bytes(),
+                Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER)})
+    yield {"SOFTHSM2_CONF": str(conf), "PAKTA_PIN": TOKEN_PIN}
+    if previous is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = previous

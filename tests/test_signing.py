@@ -12,11 +12,16 @@ from tests.conftest import run_pakta
 from tests.fixtures_pki import PASSPHRASE, pakta_env, pdfsig, validate
 
 PACT = "out/75-gorontalo-pakta-integritas.pdf"
+DECL = "out/75-gorontalo-deklarasi-netralitas.pdf"
 SIGNED = "signed/75-gorontalo-pakta-integritas-signed.pdf"
 
 
 def sign(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_pakta("sign", *args, cwd=ws, env=pakta_env())
+
+
+def sign_cmd(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_pakta(*args, cwd=ws, env=pakta_env())
 
 
 def dss(path: Path) -> dict[str, int]:
@@ -214,3 +219,129 @@ def test_keys_written_are_private(demo_pki_dir: Path) -> None:
     for p12 in demo_pki_dir.rglob("*.p12"):
         assert p12.stat().st_mode & 0o777 == 0o600
         assert b"PRIVATE KEY" not in p12.read_bytes()  # encrypted PKCS#12, not PEM
+
+
+def test_certified_then_head_then_witness_respects_docmdp(signing_ws: Path, tsa_url: str,
+                                                           tmp_path: Path) -> None:
+    certified = sign_cmd(signing_ws, "certify", PACT, "--p12", "pki/secretariat.p12",
+                         "--out", "certified")
+    assert certified.returncode == 0, certified.stderr
+    doc = "certified/75-gorontalo-pakta-integritas-certified.pdf"
+    assert sign(signing_ws, doc, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--level", "B-T", "--tsa", tsa_url, "--in-place").returncode == 0
+    witness = sign(signing_ws, doc, "--slot", "saksi", "--p12", "pki/witness.p12",
+                   "--level", "B-T", "--tsa", tsa_url, "--in-place")
+    assert witness.returncode == 0, witness.stderr
+    status = validate(signing_ws / doc, signing_ws / "pki" / "root.pem")
+    assert list(status) == ["sertifikasi", "kepala_daerah", "saksi"]
+    assert status["sertifikasi"].bottom_line
+    with (signing_ws / doc).open("rb") as f:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        certification = PdfFileReader(f).embedded_regular_signatures[0]
+        assert certification.docmdp_level.name == "FILL_FORMS"
+    for s in status.values():
+        assert s.bottom_line and s.docmdp_ok is not False
+        assert s.modification_level.name in ("NONE", "FORM_FILLING")
+    report = pdfsig(signing_ws / doc, signing_ws / "pki" / "root.pem", tmp_path)
+    assert report.count("Signature Validation: Signature is Valid.") == 3
+    # a second certification is refused: it must be the first signature
+    again = sign_cmd(signing_ws, "certify", doc, "--p12", "pki/secretariat.p12",
+                     "--out", "again")
+    assert again.returncode == 3 and "certification signature must come before" in \
+        again.stderr
+    assert not (signing_ws / "again").exists()
+
+
+def test_field_locks_leave_only_the_later_slots_open(signing_ws: Path) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    assert sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--out", "signed").returncode == 0
+    with (signing_ws / SIGNED).open("rb") as f:
+        reader = PdfFileReader(f)
+        fields = {str(fld.get_object()["/T"]): fld.get_object()
+                  for fld in reader.root["/AcroForm"]["/Fields"]}
+        head_lock = fields["kepala_daerah"]["/Lock"]
+        assert head_lock["/Action"] == "/Exclude" and list(head_lock["/Fields"]) == ["saksi"]
+        assert fields["saksi"]["/Lock"]["/Action"] == "/All"
+        # the head's signature carries the lock as a FieldMDP reference
+        sig = reader.embedded_regular_signatures[0]
+        refs = sig.sig_object["/Reference"]
+        assert [r["/TransformMethod"] for r in refs] == ["/FieldMDP"]
+
+
+def test_lta_renewal_keeps_earlier_signatures_valid(signing_ws: Path, tsa_url: str) -> None:
+    assert sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--level", "B-LTA", "--tsa", tsa_url, "--out", "signed").returncode == 0
+    renewed = sign_cmd(signing_ws, "timestamp", "renew", SIGNED, "--tsa", tsa_url)
+    assert renewed.returncode == 0, renewed.stderr
+    output = signing_ws / "signed" / "75-gorontalo-pakta-integritas-signed-renewed.pdf"
+    assert f"renewed {output.relative_to(signing_ws)}" in renewed.stdout
+    assert doc_timestamps(output) == 2
+    status = validate(output, signing_ws / "pki" / "root.pem")
+    assert status["kepala_daerah"].bottom_line
+    assert status["kepala_daerah"].modification_level.name == "LTA_UPDATES"
+    timestamps = [s for name, s in status.items() if name != "kepala_daerah"]
+    assert len(timestamps) == 2 and all(s.valid and s.trusted for s in timestamps)
+    # a file without an archive timestamp is refused, nothing written
+    plain = sign_cmd(signing_ws, "timestamp", "renew", PACT, "--tsa", tsa_url)
+    assert plain.returncode == 3 and "no archive timestamp to renew" in plain.stderr
+    assert not (signing_ws / "out" / "75-gorontalo-pakta-integritas-renewed.pdf").exists()
+
+
+def test_b_lt_embeds_ocsp_responses_and_refuses_a_revoked_signer(
+        signing_ws: Path, tsa_url: str) -> None:
+    ocsp = sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/test/ocsp.p12",
+                "--level", "B-LT", "--tsa", tsa_url, "--any-pdf", "--out", "signed")
+    assert ocsp.returncode == 0, ocsp.stderr
+    assert dss(signing_ws / SIGNED)["/OCSPs"] >= 1
+    assert validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")[
+        "kepala_daerah"].bottom_line
+    revoked = sign(signing_ws, DECL, "--slot", "kepala_daerah", "--p12",
+                   "pki/test/revoked.p12", "--level", "B-LT", "--tsa", tsa_url,
+                   "--out", "signed")
+    assert revoked.returncode == 3, revoked.stderr
+    assert f"{DECL}: " in revoked.stderr and "revoked" in revoked.stderr.lower()
+    assert not (signing_ws / "signed" / "75-gorontalo-deklarasi-netralitas-signed.pdf"
+                ).exists()
+
+
+@pytest.mark.parametrize("label", ["rsa", "ec"])
+def test_softhsm_token_signs(signing_ws: Path, softhsm_token: dict[str, str],
+                             tmp_path: Path, label: str) -> None:
+    from tests.fixtures_pki import SOFTHSM_MODULE
+
+    result = run_pakta("sign", PACT, "--slot", "kepala_daerah", "--pkcs11-module",
+                       str(SOFTHSM_MODULE), "--token-label", "pakta-uji", "--key-label",
+                       label, "--chain", "pki/intermediate.pem", "--any-pdf", "--out",
+                       "signed", cwd=signing_ws, env=pakta_env(**softhsm_token))
+    assert result.returncode == 0, result.stderr
+    status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
+    head = status["kepala_daerah"]
+    assert head.bottom_line
+    assert head.signing_cert.subject.native["common_name"] == f"Token {label}"
+    assert head.pkcs7_signature_mechanism == ("sha256_rsa" if label == "rsa"
+                                              else "sha256_ecdsa")
+    report = pdfsig(signing_ws / SIGNED, signing_ws / "pki" / "root.pem", tmp_path)
+    assert "Signature Validation: Signature is Valid." in report
+    assert softhsm_token["PAKTA_PIN"] not in result.stdout + result.stderr
+
+
+def test_softhsm_wrong_pin_is_refused(signing_ws: Path, softhsm_token: dict[str, str]) -> None:
+    from tests.fixtures_pki import SOFTHSM_MODULE
+
+    env = pakta_env(**{**softhsm_token, "PAKTA_PIN": "0000"})
+    result = run_pakta("sign", PACT, "--slot", "kepala_daerah", "--pkcs11-module",
+                       str(SOFTHSM_MODULE), "--token-label", "pakta-uji", "--key-label",
+                       "ec", "--out", "signed", cwd=signing_ws, env=env)
+    assert result.returncode == 3
+    assert f"{SOFTHSM_MODULE} token 'pakta-uji': wrong PIN" in result.stderr
+    assert "0000" not in result.stderr
+    assert not (signing_ws / "signed").exists()
+    missing = run_pakta("sign", PACT, "--slot", "kepala_daerah", "--pkcs11-module",
+                        str(SOFTHSM_MODULE), "--token-label", "pakta-uji", "--key-label",
+                        "nope", "--out", "signed", cwd=signing_ws,
+                        env=pakta_env(**softhsm_token))
+    assert missing.returncode == 3 and "no single private key labelled 'nope'" in \
+        missing.stderr
