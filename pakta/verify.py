@@ -312,7 +312,6 @@ class _Context:
     by_hash: dict[tuple[str, int], DocumentRecord]
     by_id: dict[str, DocumentRecord]
     heads: dict[str, RegionHead]
-    crl_issuers: set[bytes]
 
     def validation_context(self, dss: Any = None, moment: datetime | None = None) -> Any:
         from pyhanko_certvalidator import ValidationContext
@@ -343,8 +342,7 @@ def _setup(settings: VerifySettings) -> _Context:
         trust_manager=SimpleTrustManager.build(trust_roots=roots),
         by_hash={(r.sha256, r.size): r for r in settings.issued},
         by_id={r.doc_id: r for r in settings.issued},
-        heads={h.code: h for h in settings.heads},
-        crl_issuers={c["tbs_cert_list"]["issuer"].dump() for c in crls})
+        heads={h.code: h for h in settings.heads})
 
 
 def _init_worker(settings: VerifySettings) -> None:
@@ -650,9 +648,28 @@ def _validate(sig: Any, vc: Any) -> Any:
         sig, vc, key_usage_settings=KeyUsageConstraints(key_usage={"non_repudiation"}))
 
 
+def _revinfo_covers(vc: Any, cert: Any) -> bool:
+    """Whether the revocation data the validator had (given, from the DSS, or fetched)
+    speaks about `cert`: a CRL of its issuer or an OCSP response for its serial."""
+    try:
+        issuer = cert.issuer.dump()
+        if any(c["tbs_cert_list"]["issuer"].dump() == issuer for c in vc.crls):
+            return True
+        serial = cert.serial_number
+        for response in vc.ocsps:
+            basic = response["response_bytes"]["response"].parsed
+            if any(single["cert_id"]["serial_number"].native == serial
+                   for single in basic["tbs_response_data"]["responses"]):
+                return True
+    except Exception:
+        return False
+    return False
+
+
 def _signature(sig: Any, ctx: _Context, dss: Any, reader: Any, later_revisions: set[int],
                last_doc_ts: int) -> SignatureVerdict:
-    status = _validate(sig, ctx.validation_context(dss))
+    vc = ctx.validation_context(dss)
+    status = _validate(sig, vc)
     cert = status.signing_cert
     facts = _cert_facts(cert)
     total = reader.xrefs.total_revisions
@@ -726,8 +743,7 @@ def _signature(sig: Any, ctx: _Context, dss: Any, reader: Any, later_revisions: 
                 level = "B-LTA"
     if revocation is not None:
         revocation_fact = "revoked"
-    elif cert is not None and (cert.issuer.dump() in ctx.crl_issuers or has_revinfo
-                               or ctx.settings.online):
+    elif cert is not None and _revinfo_covers(vc, cert):
         revocation_fact = "good"
     else:
         revocation_fact = "unknown"

@@ -420,6 +420,10 @@ def test_revoked_by_ocsp_online(ws: Path, pki_services: object, tmp_path: Path) 
     assert online.revoked and online.revocation == "revoked", online
     assert (online.indication, online.sub_indication) in (
         (FAILED, "REVOKED"), (INDETERMINATE, "REVOKED_NO_POE"))
+    good = sign_bytes(rendered(ws, DECL), "kepala_daerah", ws / "pki" / "signers" / "75.p12")
+    fetched = head_sig(check(tmp_path, f"{DECL}-good", good,
+                             replace(settings_for(ws), online=True)))
+    assert fetched.revocation == "good" and fetched.indication == PASSED, fetched
 
 
 def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
