@@ -452,3 +452,24 @@ def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
     assert rows["killer.pdf"].status == ERROR
     assert "died" in rows["killer.pdf"].reasons[0]
     assert sum(d.status == COMPLETE for d in batch.documents) == 8
+
+
+def test_b_lt_and_b_lta_from_pakta_sign_verify_offline(ws: Path, pki_services: object,
+                                                       tmp_path: Path) -> None:
+    """`pakta sign` at B-LT / B-LTA puts the revocation data in the DSS: offline
+    verification finds the level, uses that data, and checks the document timestamp."""
+    from tests.fixtures_pki import sign
+
+    work = tmp_path / "lt"
+    shutil.copytree(ws, work, ignore=shutil.ignore_patterns("signed"))
+    for level in ("B-LT", "B-LTA"):
+        sign(work, [f"out/{DECL}.pdf"], "kepala_daerah", "pki/signers/75.p12", "--level",
+             level, "--tsa", str(pki_services.tsa), "--out", level)  # type: ignore[attr-defined]
+        verdict = verify_file(work / level / f"{DECL}-signed.pdf", settings_for(ws))
+        assert verdict.status == COMPLETE, (level, verdict.reasons)
+        sig = head_sig(verdict)
+        assert sig.level == level and sig.revocation == "good", sig
+        assert sig.modification in ("none", "signatures-and-validation-data")
+        stamps = verdict.document_timestamps
+        assert len(stamps) == (1 if level == "B-LTA" else 0)
+        assert all(t.indication == PASSED for t in stamps)
