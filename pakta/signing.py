@@ -78,6 +78,24 @@ class SignSummary:
         return [o for o in self.outcomes if not o.ok]
 
 
+@dataclass(frozen=True)
+class KeySource:
+    """How a worker process loads the batch's key again (PKCS#12 or PEM files; a token's
+    session cannot cross a process, so tokens sign in one process)."""
+
+    p12: Path | None = None
+    key: Path | None = None
+    cert: Path | None = None
+    chain: tuple[Path, ...] = ()
+    passphrase: bytes = field(default=b"", repr=False)
+
+    def load(self) -> Signer:
+        if self.p12 is not None:
+            return load_pkcs12_signer(self.p12, self.passphrase)
+        assert self.key is not None and self.cert is not None
+        return load_pem_signer(self.key, self.cert, self.chain, self.passphrase)
+
+
 # ---------------------------------------------------------------------------------------
 # Signers
 
@@ -588,26 +606,98 @@ def sign_files(
     ledger: Ledger | None, out_dir: Path | None = None, in_place: bool = False,
     witness_title: str | None = None,
     progress: Callable[[SignOutcome], None] | None = None,
+    jobs: int = 1, key_source: KeySource | None = None,
 ) -> SignSummary:
     """Sign every file (or certify, with settings.certify); a failure is reported and
-    the others go on. Each signature is recorded in the ledger."""
+    the others go on. Each signature is recorded in the ledger.
+
+    At B-B the work is CPU only: with `jobs` > 1 and a `key_source`, worker processes
+    (each loading the key once) sign while this process checks, writes and records.
+    With a timestamp the batch stays in one process, where the requests overlap."""
     batch = BatchSigner(signer, settings)
     suffix = "-certified" if settings.certify else "-signed"
 
-    async def job(source: Path, services: Services) -> SignOutcome:
-        output = output_path(source, out_dir, in_place, suffix)
-        item = prepare(source, output, settings, ledger, witness_title)
-        signed = await batch.sign(item, services)
-        write_atomically(output, signed)
+    def finish(item: Prepared, signed: bytes) -> SignOutcome:
+        write_atomically(item.output, signed)
         if ledger is not None and item.doc_id is not None:
             slot = item.profile.certification.slot if settings.certify else settings.slot
             ledger.record_signature(SignatureRecord(
                 doc_id=item.doc_id, slot=slot, signer_name=batch.name,
                 cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                sha256_after=sha256_hex(signed), path=str(output)))
-        return SignOutcome(source, output)
+                sha256_after=sha256_hex(signed), path=str(item.output)))
+        return SignOutcome(item.source, item.output)
+
+    def prepared(source: Path) -> Prepared:
+        output = output_path(source, out_dir, in_place, suffix)
+        return prepare(source, output, settings, ledger, witness_title)
+
+    b_b_only = settings.level == "B-B" or (settings.level is None and not settings.tsa_url)
+    if jobs > 1 and key_source is not None and b_b_only and len(sources) > 1:
+        return _sign_in_processes(sources, prepared, finish, key_source, settings, jobs,
+                                  progress)
+
+    async def job(source: Path, services: Services) -> SignOutcome:
+        item = prepared(source)
+        return finish(item, await batch.sign(item, services))
 
     return asyncio.run(_run_batch(sources, batch.services, job, progress))
+
+
+_worker_batch: BatchSigner | None = None
+
+
+def _init_worker(key_source: KeySource, settings: SignSettings) -> None:
+    import signal
+
+    global _worker_batch
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_batch = BatchSigner(key_source.load(), settings)
+
+
+def _sign_in_worker(item: Prepared) -> bytes:
+    assert _worker_batch is not None
+    return asyncio.run(_worker_batch.sign(item, Services()))
+
+
+def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
+    if isinstance(exc, SigningRefused | PdfInputError | SigningError):
+        return SignOutcome(source, None, exc.message, exc.exit_code)
+    return SignOutcome(source, None, f"{source}: {type(exc).__name__}: {exc}",
+                       SigningError.exit_code)
+
+
+def _sign_in_processes(sources: Sequence[Path], prepared: Callable[[Path], Prepared],
+                       finish: Callable[[Prepared, bytes], SignOutcome],
+                       key_source: KeySource, settings: SignSettings, jobs: int,
+                       progress: Callable[[SignOutcome], None] | None) -> SignSummary:
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    outcomes: list[SignOutcome | None] = [None] * len(sources)
+
+    def done(index: int, outcome: SignOutcome) -> None:
+        outcomes[index] = outcome
+        if progress:
+            progress(outcome)
+
+    # fork: the workers start with pyHanko imported and the stamp font loaded
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_init_worker,
+                             initargs=(key_source, settings)) as pool:
+        pending: list[tuple[int, Prepared, Future[bytes]]] = []
+        for index, source in enumerate(sources):
+            try:
+                item = prepared(source)
+            except Exception as exc:
+                done(index, _outcome_of(source, exc))
+                continue
+            pending.append((index, item, pool.submit(_sign_in_worker, item)))
+        for index, item, future in pending:
+            try:
+                done(index, finish(item, future.result()))
+            except Exception as exc:
+                done(index, _outcome_of(item.source, exc))
+    return SignSummary([o for o in outcomes if o is not None])
 
 
 def renew_timestamps(

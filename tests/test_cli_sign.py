@@ -193,3 +193,24 @@ def test_pki_serve_runs_until_stopped(signing_ws: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_b_b_batch_in_worker_processes(signing_ws: Path) -> None:
+    from pakta.ledger import Ledger
+    from tests.fixtures_pki import validate
+
+    pacts = sorted(str(p.relative_to(signing_ws))
+                   for p in (signing_ws / "out").glob("*-pakta-integritas.pdf"))
+    (signing_ws / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really")
+    result = pakta(signing_ws, "sign", *pacts, "broken.pdf", "--slot", "kepala_daerah",
+                   "--p12", "pki/signers/75.p12", "--level", "B-B", "--jobs", "2",
+                   "--out", "signed")
+    assert result.returncode == 3
+    assert f"{len(pacts)} signed, 1 failed" in result.stderr
+    assert "error: broken.pdf: not a readable PDF" in result.stderr
+    signed = sorted((signing_ws / "signed").glob("*.pdf"))
+    assert len(signed) == len(pacts)
+    for path in signed:
+        assert validate(path, signing_ws / "pki" / "root.pem")["kepala_daerah"].bottom_line
+    with Ledger(signing_ws / "pakta.db") as ledger:
+        assert len(ledger.signatures()) == len(pacts)

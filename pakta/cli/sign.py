@@ -82,8 +82,9 @@ def open_signer(p12: Path | None, key: Path | None, cert: Path | None,
                 chain: tuple[Path, ...], pkcs11_module: Path | None,
                 token_label: str | None, key_label: str | None, cert_label: str | None,
                 pin_file: Path | None, passphrase_file: Path | None) -> Iterator[Any]:
-    """Load the one key the options name, once for the whole batch."""
-    from pakta.signing import load_pem_signer, load_pkcs12_signer, pkcs11_signer
+    """Load the one key the options name, once for the whole batch; yields the signer
+    and how worker processes load it again (None for a token)."""
+    from pakta.signing import KeySource, load_pem_signer, load_pkcs12_signer, pkcs11_signer
 
     given = [p12 is not None, key is not None, pkcs11_module is not None]
     if sum(given) != 1:
@@ -97,14 +98,15 @@ def open_signer(p12: Path | None, key: Path | None, cert: Path | None,
         pin = read_secret(pin_file, "PAKTA_PIN", "PIN")
         with pkcs11_signer(pkcs11_module, token_label, key_label, pin, cert_label,
                            chain) as s:
-            yield s
+            yield s, None
         return
     passphrase = read_passphrase(passphrase_file)
     if p12 is not None:
-        yield load_pkcs12_signer(p12, passphrase)
+        yield load_pkcs12_signer(p12, passphrase), KeySource(p12=p12, passphrase=passphrase)
     else:
         assert key is not None and cert is not None
-        yield load_pem_signer(key, cert, list(chain), passphrase)
+        yield (load_pem_signer(key, cert, list(chain), passphrase),
+               KeySource(key=key, cert=cert, chain=chain, passphrase=passphrase))
 
 
 def _workspace(workspace: Path | None) -> Workspace | None:
@@ -163,7 +165,8 @@ workspace_option = click.option("--workspace", "-w",
 
 
 def _run(files: tuple[Path, ...], settings: Any, signer: Any, ws: Workspace | None,
-         out_dir: Path | None, in_place: bool, verb: str) -> None:
+         out_dir: Path | None, in_place: bool, verb: str, jobs: int = 1,
+         key_source: Any = None) -> None:
     from pakta.ledger import Ledger
     from pakta.signing import sign_files
 
@@ -176,7 +179,8 @@ def _run(files: tuple[Path, ...], settings: Any, signer: Any, ws: Workspace | No
             summary = sign_files(list(files), signer, settings, ledger=ledger,
                                  out_dir=out_dir, in_place=in_place,
                                  witness_title=ws.witness.title if ws else None,
-                                 progress=lambda outcome: bar.update(1))
+                                 progress=lambda outcome: bar.update(1), jobs=jobs,
+                                 key_source=key_source)
     finally:
         if ledger:
             ledger.close()
@@ -197,10 +201,14 @@ def _run(files: tuple[Path, ...], settings: Any, signer: Any, ws: Workspace | No
 @overwrite_option
 @click.option("--any-pdf", is_flag=True, help="Sign PDFs that pakta did not render.")
 @click.option("--title", help="Signer's title for the stamp (default: from the ledger).")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes for B-B batches with a key file (timestamped "
+              "batches overlap their requests in one process instead).")
 @workspace_option
 def sign(files: tuple[Path, ...], slot: str, level: str | None, tsa_url: str | None,
          trust: tuple[Path, ...], out_dir: Path | None, in_place: bool, overwrite: bool,
-         any_pdf: bool, title: str | None, workspace: Path | None, **key: Any) -> None:
+         any_pdf: bool, title: str | None, jobs: int, workspace: Path | None,
+         **key: Any) -> None:
     """Sign FILES in SLOT with one key: PAdES, visible stamp, optional timestamp.
 
     Outputs are NAME-signed.pdf beside each input, or in --out DIR, or the input itself
@@ -217,8 +225,8 @@ def sign(files: tuple[Path, ...], slot: str, level: str | None, tsa_url: str | N
                             trust=_default_trust(ws, trust))
     if level is None and tsa_url is None:
         click.echo("note: no --tsa, signing at PAdES B-B (no trusted time)", err=True)
-    with open_signer(**key) as signer:
-        _run(files, settings, signer, ws, out_dir, in_place, "signed")
+    with open_signer(**key) as (signer, key_source):
+        _run(files, settings, signer, ws, out_dir, in_place, "signed", jobs, key_source)
 
 
 @main.command()
@@ -249,7 +257,7 @@ def certify(files: tuple[Path, ...], level: str | None, tsa_url: str | None,
                             tsa_url=tsa_url, place=ws.event.place if ws else "Jakarta",
                             any_pdf=any_pdf, overwrite=overwrite,
                             trust=_default_trust(ws, trust), certify=True)
-    with open_signer(**key) as signer:
+    with open_signer(**key) as (signer, _):
         _run(files, settings, signer, ws, out_dir, in_place, "certified")
 
 
