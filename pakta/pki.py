@@ -509,12 +509,15 @@ def _server(pki: DemoPki, passphrase: bytes, port: int | None, delay_ms: int) ->
 
     if port is None:
         port = int(pki.urls().base.rsplit(":", 1)[1])
+    app = service_app(pki, passphrase, delay_ms)
     try:
-        return make_server("127.0.0.1", port, service_app(pki, passphrase, delay_ms),
-                           threaded=True, request_handler=Quiet)
-    except OSError as exc:
-        raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI "
-                                 f"({exc.strerror})") from exc
+        if port:
+            _check_port(port)  # werkzeug would print its own message and exit
+        return make_server("127.0.0.1", port, app, threaded=True, request_handler=Quiet)
+    except (OSError, SystemExit) as exc:
+        # werkzeug prints "Address already in use" and exits; say it as pakta does
+        raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI (the port "
+                                 "is in use, or not allowed)") from exc
 
 
 @contextmanager
@@ -547,6 +550,14 @@ def serve_forever(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def _check_port(port: int) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
 
 
 def free_port() -> int:

@@ -129,3 +129,18 @@ def test_serve_refuses_a_wrong_passphrase_or_another_root(demo_pki_dir: Path,
     (copy / "root.pem").write_bytes((copy / "intermediate.pem").read_bytes())
     with pytest.raises(EnvironmentProblem, match="does not rebuild the root"):
         service_app(DemoPki(copy), PASSPHRASE.encode())
+
+
+def test_serve_on_a_busy_port_says_so(demo_pki_dir: Path) -> None:
+    import socket
+
+    from pakta.errors import EnvironmentProblem
+    from pakta.pki import DemoPki, serve
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(EnvironmentProblem, match=f"127.0.0.1:{port}: cannot serve"), \
+                serve(DemoPki(demo_pki_dir), PASSPHRASE.encode(), port=port):
+            pass
