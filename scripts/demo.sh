@@ -37,8 +37,8 @@ echo "== the witness co-signs every pact in one batch"
 echo "== collect the returned files (matched by content, not by name)"
 "$PAKTA" collect signed/ 2>&1 | tail -n 1
 echo "== verify the whole folder against the roster and the ledger"
-"$PAKTA" verify collected/ --format html --output reports/verify.html 2>/dev/null
-"$PAKTA" verify collected/ 2>/dev/null | tail -n 4
+"$PAKTA" verify collected/*.pdf --format html --output reports/verify.html 2>/dev/null
+"$PAKTA" verify collected/*.pdf 2>/dev/null | tail -n 4
 echo "== the evidence package for auditors"
 "$PAKTA" export --out reports/evidence.zip
 "$PAKTA" verify reports/evidence.zip >/dev/null
