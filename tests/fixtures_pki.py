@@ -148,7 +148,8 @@ def softhsm_token(demo_pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
     from pakta.pki import DemoPki, issue_certificate
 
     if not SOFTHSM_MODULE.is_file():
-        pytest.skip("SoftHSM 2 is not installed (Debian package softhsm2)")
+        pytest.fail("SoftHSM 2 is not installed (Debian package softhsm2): run make test, "
+                    "which installs it")
     folder = tmp_path_factory.mktemp("softhsm")
     (folder / "tokens").mkdir()
     conf = folder / "softhsm2.conf"
