@@ -63,6 +63,7 @@ class SignOutcome:
     output: Path | None
     error: str | None = None
     exit_code: int = 0
+    skipped: bool = False  # the output was already this input signed: left as it was
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,19 @@ class SignSummary:
     @property
     def failed(self) -> list[SignOutcome]:
         return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def skipped(self) -> list[SignOutcome]:
+        return [o for o in self.outcomes if o.skipped]
+
+
+class AlreadySigned(Exception):
+    """The output exists and is this very input signed in the slot with this key."""
+
+    def __init__(self, output: Path, signed: bytes) -> None:
+        super().__init__(f"{output}: already signed")
+        self.output = output
+        self.signed = signed
 
 
 @dataclass(frozen=True)
@@ -357,8 +371,11 @@ def read_pdf(source: Path) -> tuple[bytes, Any]:
 
 
 def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger | None,
-            witness_title: str | None) -> Prepared:
-    """Every check before signing; raises SigningRefused / PdfInputError, writes nothing."""
+            witness_title: str | None, fingerprint: str | None = None) -> Prepared:
+    """Every check before signing; raises SigningRefused / PdfInputError, writes nothing.
+
+    Raises AlreadySigned when the output is this input signed in the slot by the key of
+    `fingerprint` (a rerun after an interruption), so the batch skips it."""
     from pyhanko.sign.fields import enumerate_sig_fields
 
     data, reader = read_pdf(source)
@@ -383,8 +400,10 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
     else:
         slot = settings.slot
         _check_slot(source, fields, slot, profile)
-    # Signing twice never gives the same bytes, so any existing output is a different one.
     if output.exists() and output != source and not settings.overwrite:
+        signed = _signed_version_of(output, data, slot, fingerprint)
+        if signed is not None:
+            raise AlreadySigned(output, signed)
         raise SigningRefused(f"{output}: exists; pass --overwrite to replace it")
     title = settings.signer_title
     if title is None and record is not None and not settings.certify:
@@ -392,6 +411,30 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
     first = not reader.embedded_signatures and all(v is None for v in fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
                     profile.reason(slot), profile, first)
+
+
+def _signed_version_of(output: Path, data: bytes, slot: str,
+                       fingerprint: str | None) -> bytes | None:
+    """The output's bytes if it is `data` plus an intact signature in `slot` made with the
+    certificate of `fingerprint`; checked by content, never by the file's mere presence."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+    if fingerprint is None:
+        return None
+    try:
+        signed = output.read_bytes()
+        if len(signed) <= len(data) or not signed.startswith(data):
+            return None
+        for sig in PdfFileReader(io.BytesIO(signed)).embedded_signatures:
+            if sig.field_name != slot or sha256_hex(sig.signer_cert.dump()) != fingerprint:
+                continue
+            intact, valid = validate_sig_integrity(sig.signer_info, sig.signer_cert, "data",
+                                                   sig.compute_digest())
+            return signed if intact and valid else None
+    except Exception:  # unreadable: not ours to skip; the caller refuses to overwrite
+        return None
+    return None
 
 
 def _check_slot(source: Path, fields: dict[str, Any], slot: str, profile: Profile) -> None:
@@ -627,9 +670,28 @@ def sign_files(
                 sha256_after=sha256_hex(signed), path=str(item.output)))
         return SignOutcome(item.source, item.output)
 
-    def prepared(source: Path) -> Prepared:
+    def kept(done: AlreadySigned, item_source: Path) -> SignOutcome:
+        """A rerun's skipped file; its ledger row is added if the run that wrote it was
+        killed between writing and recording."""
+        doc = ledger.issued_document_for(done.signed) if ledger is not None else None
+        if ledger is not None and doc is not None:
+            after = sha256_hex(done.signed)
+            if not any(r.sha256_after == after for r in ledger.signatures(doc.doc_id)):
+                slot = (load_profile(doc.template).certification.slot if settings.certify
+                        else settings.slot)
+                ledger.record_signature(SignatureRecord(
+                    doc_id=doc.doc_id, slot=slot, signer_name=batch.name,
+                    cert_sha256=batch.fingerprint, signed_at=now_iso(),
+                    sha256_after=after, path=str(done.output)))
+        return SignOutcome(item_source, done.output, skipped=True)
+
+    def prepared(source: Path) -> Prepared | SignOutcome:
         output = output_path(source, out_dir, in_place, suffix)
-        return prepare(source, output, settings, ledger, witness_title)
+        try:
+            return prepare(source, output, settings, ledger, witness_title,
+                           batch.fingerprint)
+        except AlreadySigned as done:
+            return kept(done, source)
 
     b_b_only = settings.level == "B-B" or (settings.level is None and not settings.tsa_url)
     if jobs > 1 and key_source is not None and b_b_only and len(sources) > 1:
@@ -638,6 +700,8 @@ def sign_files(
 
     async def job(source: Path, services: Services) -> SignOutcome:
         item = prepared(source)
+        if isinstance(item, SignOutcome):
+            return item
         return finish(item, await batch.sign(item, services))
 
     return asyncio.run(_run_batch(sources, batch.services, job, progress))
@@ -666,7 +730,8 @@ def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
                        SigningError.exit_code)
 
 
-def _sign_in_processes(sources: Sequence[Path], prepared: Callable[[Path], Prepared],
+def _sign_in_processes(sources: Sequence[Path],
+                       prepared: Callable[[Path], Prepared | SignOutcome],
                        finish: Callable[[Prepared, bytes], SignOutcome],
                        key_source: KeySource, settings: SignSettings, jobs: int,
                        progress: Callable[[SignOutcome], None] | None) -> SignSummary:
@@ -691,12 +756,19 @@ def _sign_in_processes(sources: Sequence[Path], prepared: Callable[[Path], Prepa
             except Exception as exc:
                 done(index, _outcome_of(source, exc))
                 continue
+            if isinstance(item, SignOutcome):
+                done(index, item)
+                continue
             pending.append((index, item, pool.submit(_sign_in_worker, item)))
-        for index, item, future in pending:
-            try:
-                done(index, finish(item, future.result()))
-            except Exception as exc:
-                done(index, _outcome_of(item.source, exc))
+        try:
+            for index, item, future in pending:
+                try:
+                    done(index, finish(item, future.result()))
+                except Exception as exc:
+                    done(index, _outcome_of(item.source, exc))
+        except BaseException:  # Ctrl-C: drop what has not started, keep what is written
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return SignSummary([o for o in outcomes if o is not None])
 
 

@@ -98,9 +98,16 @@ def test_existing_output_needs_overwrite_and_in_place_is_atomic(signing_ws: Path
             "--out", "signed")
     assert pakta(signing_ws, *args).returncode == 0
     first = (signing_ws / SIGNED).read_bytes()
+    # the same command again: the output is this input signed with this key, so kept
     again = pakta(signing_ws, *args)
-    assert again.returncode == 3
-    assert f"error: {SIGNED}: exists; pass --overwrite to replace it" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert f"skipped {SIGNED} (already signed)" in again.stdout
+    assert "0 signed, 1 skipped, 0 failed" in again.stderr
+    assert (signing_ws / SIGNED).read_bytes() == first
+    # another key's command, or an output that is some other file: never overwritten
+    other = pakta(signing_ws, *args[:4], "--p12", "pki/witness.p12", "--out", "signed")
+    assert other.returncode == 3
+    assert f"error: {SIGNED}: exists; pass --overwrite to replace it" in other.stderr
     assert (signing_ws / SIGNED).read_bytes() == first
     assert pakta(signing_ws, *args, "--overwrite").returncode == 0
     assert (signing_ws / SIGNED).read_bytes() != first
@@ -206,7 +213,7 @@ def test_b_b_batch_in_worker_processes(signing_ws: Path) -> None:
                    "--p12", "pki/signers/75.p12", "--level", "B-B", "--jobs", "2",
                    "--out", "signed")
     assert result.returncode == 3
-    assert f"{len(pacts)} signed, 1 failed" in result.stderr
+    assert f"{len(pacts)} signed, 0 skipped, 1 failed" in result.stderr
     assert "error: broken.pdf: not a readable PDF" in result.stderr
     signed = sorted((signing_ws / "signed").glob("*.pdf"))
     assert len(signed) == len(pacts)

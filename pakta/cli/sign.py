@@ -131,12 +131,15 @@ def _default_trust(ws: Workspace | None, trust: tuple[Path, ...]) -> tuple[Path,
 def report(summary: SignSummary, verb: str) -> None:
     """Outputs on stdout; failures and the totals on stderr; exit code if any failed."""
     for outcome in summary.outcomes:
-        if outcome.ok:
+        if outcome.skipped:
+            click.echo(f"skipped {outcome.output} (already {verb})")
+        elif outcome.ok:
             click.echo(f"{verb} {outcome.output}")
     for outcome in summary.failed:
         click.echo(f"error: {outcome.error}", err=True)
-    click.echo(f"{len(summary.outcomes) - len(summary.failed)} {verb}, "
-               f"{len(summary.failed)} failed", err=True)
+    done = len(summary.outcomes) - len(summary.failed) - len(summary.skipped)
+    click.echo(f"{done} {verb}, {len(summary.skipped)} skipped, {len(summary.failed)} "
+               "failed", err=True)
     if summary.failed:
         raise SystemExit(max(o.exit_code for o in summary.failed))
 
@@ -168,19 +171,31 @@ def _run(files: tuple[Path, ...], settings: Any, signer: Any, ws: Workspace | No
          out_dir: Path | None, in_place: bool, verb: str, jobs: int = 1,
          key_source: Any = None) -> None:
     from pakta.ledger import Ledger
-    from pakta.signing import sign_files
+    from pakta.signing import SignOutcome, SignSummary, sign_files
 
     if ws is None and not settings.any_pdf:
         click.echo("warning: no workspace, so no ledger to check the documents against",
                    err=True)
     ledger = Ledger(ws.ledger) if ws else None
+    so_far = SignSummary()
+
+    def progress(outcome: SignOutcome) -> None:
+        so_far.outcomes.append(outcome)
+        bar.update(1)
+
     try:
         with progress_bar(len(files), verb) as bar:
             summary = sign_files(list(files), signer, settings, ledger=ledger,
                                  out_dir=out_dir, in_place=in_place,
                                  witness_title=ws.witness.title if ws else None,
-                                 progress=lambda outcome: bar.update(1), jobs=jobs,
-                                 key_source=key_source)
+                                 progress=progress, jobs=jobs, key_source=key_source)
+    except KeyboardInterrupt:
+        # Every output written so far is whole and recorded; the rerun skips them.
+        left = len(files) - len(so_far.outcomes)
+        click.echo(f"interrupted: {len(so_far.outcomes) - len(so_far.failed)} done, "
+                   f"{len(so_far.failed)} failed, {left} not yet; run the same command "
+                   "again to finish", err=True)
+        raise SystemExit(130) from None
     finally:
         if ledger:
             ledger.close()
