@@ -29,6 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from pakta.errors import PdfInputError, SigningError, SigningRefused
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
+from pakta.pades import (
+    STAMP_HEADING,
+    CmsParts,
+    NotFastPath,
+    SignatureRequest,
+    StampFont,
+    prepare_document,
+)
 from pakta.profiles import LEVELS, Profile, load_profile
 from pakta.render import atomic_write, temp_path_for
 from pakta.templating import BULAN, HARI
@@ -299,6 +307,17 @@ def stamp_font() -> Path:
     return target
 
 
+_stamp_fonts: dict[Path, StampFont] = {}
+
+
+def _stamp_font_parts() -> StampFont:
+    """The stamp font's PDF objects, made once per process."""
+    path = stamp_font()
+    if path not in _stamp_fonts:
+        _stamp_fonts[path] = StampFont.load(path)
+    return _stamp_fonts[path]
+
+
 def waktu(moment: dt.datetime) -> str:
     """'Selasa, 17 September 2024 10:31 WIB'."""
     local = moment.astimezone(WIB)
@@ -337,6 +356,7 @@ class Prepared:
     reason: str
     profile: Profile = field(default_factory=lambda: load_profile(""))
     first_signature: bool = False  # nothing signed yet: this revision sets the field locks
+    reader: Any = field(default=None, compare=False, repr=False)  # the parsed `data`
 
 
 def output_path(source: Path, out_dir: Path | None, in_place: bool,
@@ -410,7 +430,7 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
         title = record.head_title if slot == "kepala_daerah" else witness_title
     first = not reader.embedded_signatures and all(v is None for v in fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
-                    profile.reason(slot), profile, first)
+                    profile.reason(slot), profile, first, reader)
 
 
 def _signed_version_of(output: Path, data: bytes, slot: str,
@@ -517,6 +537,8 @@ class BatchSigner:
         self.name = signer_name(signer)
         self.fingerprint = cert_fingerprint(signer)
         self.style = _stamp_style()
+        self.font = _stamp_font_parts()
+        self._cms: CmsParts | None = None
         self.roots = (trust_roots(signer, settings.trust)
                       if settings.level in (None, "B-LT", "B-LTA") and settings.tsa_url
                       else [])
@@ -540,11 +562,50 @@ class BatchSigner:
         return services
 
     async def sign(self, item: Prepared, services: Services) -> bytes:
+        """B-B and B-T approval signatures go straight into the file (pakta.pades);
+        certification, B-LT, B-LTA and unusual files through pyHanko's signer."""
+        level = self.level_for(item)
+        if not self.settings.certify and level in ("B-B", "B-T"):
+            try:
+                return await self._sign_direct(item, services, level)
+            except NotFastPath:
+                pass
+        return await self._sign_with_pyhanko(item, services, level)
+
+    async def _sign_direct(self, item: Prepared, services: Services, level: str) -> bytes:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        if self._cms is None:
+            self._cms = await CmsParts.build(self.signer)
+        now = dt.datetime.now(dt.UTC)
+        locks: dict[str, tuple[str, ...] | None] = {}
+        if item.first_signature and item.profile.lock_fields:
+            locks = {name: item.profile.later_slots(name) or None
+                     for name in item.profile.slot_order}
+        lines = (STAMP_HEADING, self.name, item.title or "", item.reason,
+                 f"{self.settings.place}, {waktu(now)}")
+        request = SignatureRequest(
+            slot=self.settings.slot, reason=item.reason, location=self.settings.place,
+            stamp_lines=tuple(line for line in lines if line), locks=locks,
+            bytes_reserved=BYTES_RESERVED[level], signing_time=now)
+        reader = item.reader or PdfFileReader(io.BytesIO(item.data))
+        document = prepare_document(item.data, reader, request, self.font)
+        timestamp = None
+        if level == "B-T":
+            timestamper = services.timestamper
+
+            async def timestamp(digest: bytes) -> bytes:
+                token = await timestamper.async_timestamp(digest, "sha256")
+                return bytes(token.dump())
+
+        return document.fill(await self._cms.sign(self.signer, document.digest, timestamp))
+
+    async def _sign_with_pyhanko(self, item: Prepared, services: Services,
+                                 level: str) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
         from pyhanko.sign.general import SigningError as PyHankoSigningError
 
-        level = self.level_for(item)
         certify = self.settings.certify
         slot = item.profile.certification.slot if certify else self.settings.slot
         meta = signers.PdfSignatureMetadata(

@@ -1,0 +1,445 @@
+"""PAdES approval signatures written straight into pakta's documents.
+
+pyHanko's general signer re-reads the whole document into its object writer, lays out the
+stamp text with a font subset made for that one file, and builds the CMS from scratch,
+for every file: tens of milliseconds a document. A batch signs hundreds of documents of
+the same shape with one key, so everything that does not depend on the document is built
+once (`SignatureParts`):
+
+- the stamp font: pakta's Latin subset of Liberation Sans, compressed once, with its
+  widths and ToUnicode map (the same bytes in every file, so the text extracts);
+- the CMS: certificates, signer identifier and the PAdES signed attributes come from
+  pyHanko once; per document only the message digest, the signature value and, at B-T,
+  the timestamp token change.
+
+Per document (`sign_document`) pakta then writes one incremental update: the signature
+dictionary, the field's /V and appearance, the field locks of the first signature, the
+stamp font, and a cross-reference section of the same kind as the file's own (a stream
+for pakta's documents). The result is what pyHanko would write, and pyHanko, pdfsig and
+qpdf check it the same way (tests/test_signing.py).
+
+Anything unusual (a field with separate widgets, a certified document, a hybrid
+cross-reference file) raises `NotFastPath` and the caller uses pyHanko's general signer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STAMP_HEADING = "Ditandatangani secara elektronik oleh"
+# A byte string the digest placeholder is found by in the signed attributes' DER.
+_DUMMY_DIGEST = hashlib.sha256(b"pakta: the message digest goes here").digest()
+_TIMESTAMP_TOKEN_OID = bytes.fromhex("060b2a864886f70d010910020e")  # 1.2.840.113549.1.9.16.2.14
+
+
+class NotFastPath(Exception):
+    """The document needs pyHanko's general signer."""
+
+
+# ---------------------------------------------------------------------------------------
+# DER, just enough to assemble a SignedData from ready-made parts
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def der(tag: int, *parts: bytes) -> bytes:
+    content = b"".join(parts)
+    return bytes([tag]) + _der_length(len(content)) + content
+
+
+# ---------------------------------------------------------------------------------------
+# The stamp font
+
+
+@dataclass(frozen=True)
+class StampFont:
+    """An embedded TrueType font as a CIDFontType2 with Identity-H encoding."""
+
+    name: str
+    glyph_of: dict[int, int]  # code point -> glyph id
+    advance: list[int]  # glyph id -> advance width (1000 units per em)
+    ascent: int
+    descent: int
+    bbox: tuple[int, int, int, int]
+    cap_height: int
+    file_stream: bytes  # the compressed font program
+    file_length: int
+    to_unicode: bytes  # the compressed CMap
+
+    @classmethod
+    def load(cls, path: Path) -> StampFont:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(path)
+        if font["head"].unitsPerEm != 1000:
+            raise ValueError(f"{path}: the stamp font must have 1000 units per em")
+        order = font.getGlyphOrder()
+        index = {name: i for i, name in enumerate(order)}
+        glyph_of = {cp: index[name] for cp, name in font.getBestCmap().items()}
+        hmtx = font["hmtx"]
+        head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
+        data = path.read_bytes()
+        return cls(
+            name="PAKTAS+LiberationSans", glyph_of=glyph_of,
+            advance=[hmtx[name][0] for name in order],
+            ascent=hhea.ascent, descent=hhea.descent,
+            bbox=(head.xMin, head.yMin, head.xMax, head.yMax),
+            cap_height=getattr(os2, "sCapHeight", hhea.ascent),
+            file_stream=zlib.compress(data, 9), file_length=len(data),
+            to_unicode=zlib.compress(_to_unicode_cmap(glyph_of), 9))
+
+    def glyphs(self, text: str) -> list[int]:
+        fallback = self.glyph_of.get(ord("?"), 0)
+        return [self.glyph_of.get(ord(c), fallback) for c in text]
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.advance[g] for g in self.glyphs(text)) * size / 1000
+
+    def hex(self, text: str) -> str:
+        return "".join(f"{g:04x}" for g in self.glyphs(text))
+
+    def objects(self, first: int) -> list[bytes]:
+        """Type0 font, CIDFont, descriptor, font file, ToUnicode: objects first..first+4."""
+        widths = " ".join(str(w) for w in self.advance)
+        x0, y0, x1, y1 = self.bbox
+        return [
+            (f"<</Type /Font /Subtype /Type0 /BaseFont /{self.name} /Encoding /Identity-H "
+             f"/DescendantFonts [{first + 1} 0 R] /ToUnicode {first + 4} 0 R>>").encode(),
+            (f"<</Type /Font /Subtype /CIDFontType2 /BaseFont /{self.name} "
+             "/CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>> "
+             f"/FontDescriptor {first + 2} 0 R /CIDToGIDMap /Identity /DW 1000 "
+             f"/W [0 [{widths}]]>>").encode(),
+            (f"<</Type /FontDescriptor /FontName /{self.name} /Flags 32 "
+             f"/FontBBox [{x0} {y0} {x1} {y1}] /ItalicAngle 0 /Ascent {self.ascent} "
+             f"/Descent {self.descent} /CapHeight {self.cap_height} /StemV 80 "
+             f"/FontFile2 {first + 3} 0 R>>").encode(),
+            _stream(f"/Length1 {self.file_length} /Filter /FlateDecode", self.file_stream),
+            _stream("/Filter /FlateDecode", self.to_unicode),
+        ]
+
+
+def _to_unicode_cmap(glyph_of: dict[int, int]) -> bytes:
+    pairs = sorted((g, cp) for cp, g in glyph_of.items() if cp <= 0xFFFF)
+    seen: dict[int, int] = {}
+    for g, cp in pairs:
+        seen.setdefault(g, cp)
+    lines = [f"<{g:04x}> <{cp:04x}>" for g, cp in sorted(seen.items())]
+    chunks = [lines[i:i + 100] for i in range(0, len(lines), 100)]
+    body = "".join(f"{len(c)} beginbfchar\n" + "\n".join(c) + "\nendbfchar\n" for c in chunks)
+    return ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo <</Registry (Adobe) /Ordering (UCS) /Supplement 0>> def\n"
+            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+            "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n" + body +
+            "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n").encode()
+
+
+def _stream(extra: str, data: bytes) -> bytes:
+    return f"<<{extra} /Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
+
+
+def stamp_appearance(font: StampFont, lines: Sequence[str], width: float,
+                     height: float) -> bytes:
+    """The stamp's content stream: a thin frame and the lines, as large as fits (at most
+    7.5 pt), centred vertically."""
+    pad = 4.0
+    widest = max((font.width(line, 1) for line in lines), default=1) or 1
+    size = min(7.5, (width - 2 * pad) / widest, (height - 2 * pad) / (1.25 * len(lines)))
+    size = max(size, 3.0)
+    leading = 1.25 * size
+    block = leading * (len(lines) - 1) + size * font.ascent / 1000
+    top = (height + block) / 2 - size * font.ascent / 1000
+    ops = ["q 0.75 w 0.1 0.2 0.45 RG",
+           f"0.375 0.375 {width - 0.75:.2f} {height - 0.75:.2f} re S Q",
+           "q BT 0 g", f"/F1 {size:.2f} Tf {leading:.2f} TL {pad:.2f} {top:.2f} Td"]
+    for i, line in enumerate(lines):
+        ops.append(f"{'T* ' if i else ''}<{font.hex(line)}> Tj")
+    ops.append("ET Q")
+    return "\n".join(ops).encode()
+
+
+# ---------------------------------------------------------------------------------------
+# The CMS
+
+
+@dataclass(frozen=True)
+class CmsParts:
+    """A PAdES SignedData split where the per-document values go."""
+
+    signed_data_head: bytes  # version, digest algorithms, content info, certificates
+    signer_head: bytes  # version, signer identifier, digest algorithm
+    signed_attrs: bytes  # [0] IMPLICIT, with _DUMMY_DIGEST where the digest goes
+    signature_algorithm: bytes
+
+    @classmethod
+    async def build(cls, signer: Any) -> CmsParts:
+        template = await signer.async_sign(_DUMMY_DIGEST, "sha256", use_pades=True)
+        signed_data = template["content"]
+        info = signed_data["signer_infos"][0]
+        head = b"".join(signed_data[k].dump() for k in
+                        ("version", "digest_algorithms", "encap_content_info",
+                         "certificates"))
+        attrs = info["signed_attrs"].dump()
+        if attrs.count(_DUMMY_DIGEST) != 1:
+            raise NotFastPath("the signed attributes do not carry the digest once")
+        return cls(head, b"".join(info[k].dump() for k in ("version", "sid",
+                                                           "digest_algorithm")),
+                   attrs, info["signature_algorithm"].dump())
+
+    async def sign(self, signer: Any, digest: bytes,
+                   timestamp: Callable[[bytes], Awaitable[bytes]] | None) -> bytes:
+        """The CMS for one document digest; `timestamp` turns the hash of the signature
+        value into a DER timestamp token (B-T)."""
+        attrs = self.signed_attrs.replace(_DUMMY_DIGEST, digest)
+        # The signature covers the attributes as a SET (tag 0x31), not as [0].
+        value = await signer.async_sign_raw(b"\x31" + attrs[1:], "sha256")
+        unsigned = b""
+        if timestamp is not None:
+            token = await timestamp(hashlib.sha256(value).digest())
+            unsigned = der(0xA1, der(0x30, _TIMESTAMP_TOKEN_OID, der(0x31, token)))
+        signer_info = der(0x30, self.signer_head, attrs, self.signature_algorithm,
+                          der(0x04, value), unsigned)
+        signed_data = der(0x30, self.signed_data_head, der(0x31, signer_info))
+        return der(0x30, bytes.fromhex("06092a864886f70d010702"), der(0xA0, signed_data))
+
+
+# ---------------------------------------------------------------------------------------
+# The incremental update
+
+
+@dataclass(frozen=True)
+class SignatureRequest:
+    """What one approval signature puts in one document."""
+
+    slot: str
+    reason: str
+    location: str
+    stamp_lines: tuple[str, ...]
+    locks: dict[str, tuple[str, ...] | None]  # slot -> slots left open (None: lock all),
+    # for every slot field that has no /Lock yet; only in the first signed revision
+    bytes_reserved: int
+    signing_time: dt.datetime
+
+
+def _pdf_string(text: str) -> str:
+    """A PDF text string: PDFDocEncoding's ASCII part as is, anything else UTF-16BE."""
+    if all(32 <= ord(c) < 127 for c in text):
+        return "(" + re.sub(r"([\\()])", r"\\\1", text) + ")"
+    return "<feff" + text.encode("utf-16-be").hex() + ">"
+
+
+def _serialize(obj: Any) -> bytes:
+    out = io.BytesIO()
+    obj.write_to_stream(out, None)
+    return out.getvalue()
+
+
+def _startxref(data: bytes) -> int:
+    tail = data[-1024:]
+    at = tail.rfind(b"startxref")
+    if at < 0:
+        raise NotFastPath("no startxref")
+    return int(tail[at + 9:].split()[0])
+
+
+def _lock_dict(open_slots: tuple[str, ...] | None) -> str:
+    if open_slots is None:
+        return "<</Type /SigFieldLock /Action /All>>"
+    fields = " ".join(_pdf_string(s) for s in open_slots)
+    return f"<</Type /SigFieldLock /Action /Exclude /Fields [{fields}]>>"
+
+
+def _field_mdp_reference(lock: Any, catalog: str) -> str:
+    """The /Reference entry that binds a signature to its field's /Lock (FieldMDP)."""
+    action = str(lock["/Action"])
+    fields = ""
+    if "/Fields" in lock:
+        fields = " /Fields [" + " ".join(_pdf_string(str(f)) for f in lock["/Fields"]) + "]"
+    return (f"/Reference [<</Type /SigRef /TransformMethod /FieldMDP /Data {catalog} "
+            f"/TransformParams <</Type /TransformParams /Action {action}{fields} "
+            "/V /1.2>>>>]")
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """The document with its update appended and room for the CMS in /Contents."""
+
+    data: bytes
+    contents_start: int  # the '<' of /Contents
+    contents_end: int  # just after its '>'
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 of everything but the /Contents room: what /ByteRange covers."""
+        digest = hashlib.sha256(self.data[:self.contents_start])
+        digest.update(self.data[self.contents_end:])
+        return digest.digest()
+
+    def fill(self, cms: bytes) -> bytes:
+        room = self.contents_end - self.contents_start - 2
+        hexed = cms.hex().encode()
+        if len(hexed) > room:
+            raise ValueError(f"the signature needs {len(cms)} bytes, only {room // 2} "
+                             "were reserved")
+        return (self.data[:self.contents_start + 1] + hexed.ljust(room, b"0") +
+                self.data[self.contents_end - 1:])
+
+
+def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
+                     font: StampFont) -> PreparedDocument:
+    """Append the signature's update to `data` (read by `reader`), with room for the CMS."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    trailer = reader.trailer
+    if "/XRefStm" in trailer or "/Encrypt" in trailer:
+        raise NotFastPath("hybrid or encrypted file")
+    root_ref = trailer.raw_get("/Root")
+    root = root_ref.get_object()
+    if "/Perms" in root:
+        raise NotFastPath("a certified document: pyHanko checks its permissions")
+    fields = {name: ref for name, _, ref in enumerate_sig_fields(reader, filled_status=False)}
+    if request.slot not in fields:
+        raise NotFastPath(f"no field {request.slot}")
+    slot_ref = fields[request.slot]
+    field = slot_ref.get_object()
+    if "/Kids" in field or "/Rect" not in field or "/V" in field:
+        raise NotFastPath("a field with separate widgets, or already signed")
+
+    size = int(trailer["/Size"])
+    numbers = iter(range(size, size + 100))
+    catalog = f"{root_ref.idnum} {root_ref.generation} R"
+    objects: dict[int, bytes] = {}
+
+    # field locks, in the first signed revision only
+    locks: dict[str, int] = {}
+    for name, open_slots in request.locks.items():
+        if name in fields and "/Lock" not in fields[name].get_object():
+            locks[name] = next(numbers)
+            objects[locks[name]] = _lock_dict(open_slots).encode()
+    lock: Any = None  # the slot's lock, which the signature's FieldMDP reference repeats
+    if request.slot in locks:
+        lock = generic.DictionaryObject({generic.NameObject(k): v for k, v in
+                                         _parse_lock(request.locks[request.slot])})
+    elif "/Lock" in field:
+        lock = field["/Lock"]  # indexing resolves the indirect reference; .get does not
+
+    # the stamp: its font, then its appearance stream
+    font_num = next(numbers)
+    for offset, body in enumerate(font.objects(font_num)):
+        objects[font_num + offset] = body
+    for _ in range(4):
+        next(numbers)
+    x0, y0, x1, y1 = (float(v) for v in field["/Rect"])
+    width, height = abs(x1 - x0), abs(y1 - y0)
+    content = zlib.compress(stamp_appearance(font, request.stamp_lines, width, height))
+    ap_num = next(numbers)
+    objects[ap_num] = _stream(
+        f"/Type /XObject /Subtype /Form /BBox [0 0 {width:.2f} {height:.2f}] "
+        f"/Resources <</Font <</F1 {font_num} 0 R>>>> /Filter /FlateDecode", content)
+
+    # the signature dictionary, with room for the CMS
+    sig_num = next(numbers)
+    when = request.signing_time.astimezone(dt.UTC)
+    reference = f" {_field_mdp_reference(lock, catalog)}" if lock is not None else ""
+    placeholder = "0" * (2 * request.bytes_reserved)
+    objects[sig_num] = (
+        "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+        f"/ByteRange [0 {'0' * 10} {'0' * 10} {'0' * 10}] /Contents <{placeholder}> "
+        f"/M (D:{when:%Y%m%d%H%M%S}Z) /Reason {_pdf_string(request.reason)} "
+        f"/Location {_pdf_string(request.location)}{reference}>>").encode()
+
+    # the fields that change
+    for name, ref in fields.items():
+        if name != request.slot and name not in locks:
+            continue
+        changed = generic.DictionaryObject(ref.get_object())
+        if name in locks:
+            changed[generic.NameObject("/Lock")] = generic.IndirectObject(locks[name], 0,
+                                                                           reader)
+        if name == request.slot:
+            changed[generic.NameObject("/V")] = generic.IndirectObject(sig_num, 0, reader)
+            changed[generic.NameObject("/AP")] = generic.DictionaryObject({
+                generic.NameObject("/N"): generic.IndirectObject(ap_num, 0, reader)})
+        if ref.generation != 0:
+            raise NotFastPath("a field object of a later generation")
+        objects[ref.idnum] = _serialize(changed)
+
+    # /SigFlags 3 on the form: signatures exist, append only
+    acroform_raw = root.raw_get("/AcroForm")
+    acroform = acroform_raw.get_object()
+    if int(acroform.get("/SigFlags", 0)) != 3:
+        flagged = generic.DictionaryObject(acroform)
+        flagged[generic.NameObject("/SigFlags")] = generic.NumberObject(3)
+        if isinstance(acroform_raw, generic.IndirectObject):
+            objects[acroform_raw.idnum] = _serialize(flagged)
+        else:
+            new_root = generic.DictionaryObject(root)
+            new_root[generic.NameObject("/AcroForm")] = flagged
+            objects[root_ref.idnum] = _serialize(new_root)
+        if root_ref.generation != 0:
+            raise NotFastPath("a catalog of a later generation")
+
+    signed = data + _update_section(data, reader, objects, trailer, sig_num + 1)
+    start = signed.rindex(b"/Contents <" + placeholder[:64].encode()) + len(b"/Contents ")
+    end = start + len(placeholder) + 2
+    # /ByteRange's placeholder has the width of the numbers that replace it
+    empty = f"/ByteRange [0 {'0' * 10} {'0' * 10} {'0' * 10}]".encode()
+    byte_range = f"/ByteRange [0 {start:<10} {end:<10} {len(signed) - end:<10}]".encode()
+    at = signed.rindex(empty, 0, start)
+    return PreparedDocument(signed[:at] + byte_range + signed[at + len(empty):], start, end)
+
+
+def _parse_lock(open_slots: tuple[str, ...] | None) -> list[tuple[str, Any]]:
+    from pyhanko.pdf_utils import generic
+
+    if open_slots is None:
+        return [("/Action", generic.NameObject("/All"))]
+    return [("/Action", generic.NameObject("/Exclude")),
+            ("/Fields", generic.ArrayObject(generic.TextStringObject(s)
+                                            for s in open_slots))]
+
+
+def _update_section(data: bytes, reader: Any, objects: dict[int, bytes], trailer: Any,
+                    size: int) -> bytes:
+    """The objects, then a cross-reference section of the file's own kind."""
+    prev = _startxref(data)
+    out = bytearray(b"" if data.endswith(b"\n") else b"\n")
+    offsets: dict[int, int] = {}
+    for num in sorted(objects):
+        offsets[num] = len(data) + len(out)
+        out += f"{num} 0 obj\n".encode() + objects[num] + b"\nendobj\n"
+    keep = "".join(f" {k} {_serialize(trailer.raw_get(k)).decode('latin-1')}"
+                   for k in ("/Root", "/Info", "/ID") if k in trailer)
+    if reader.has_xref_stream:
+        xref_num = size
+        size += 1
+        offsets[xref_num] = len(data) + len(out)
+        nums = sorted(offsets)
+        rows = b"".join(b"\x01" + offsets[n].to_bytes(4, "big") + b"\x00\x00" for n in nums)
+        index = " ".join(f"{n} 1" for n in nums)
+        body = zlib.compress(rows)
+        out += (f"{xref_num} 0 obj\n<</Type /XRef /Size {size} /Index [{index}] /W [1 4 2] "
+                f"/Prev {prev}{keep} /Filter /FlateDecode /Length {len(body)}>>\nstream\n"
+                ).encode() + body + b"\nendstream\nendobj\n"
+        out += f"startxref\n{offsets[xref_num]}\n%%EOF\n".encode()
+    else:
+        xref_at = len(data) + len(out)
+        out += b"xref\n"
+        for n in sorted(offsets):
+            out += f"{n} 1\n{offsets[n]:010} 00000 n\r\n".encode()
+        out += (f"trailer\n<</Size {size} /Prev {prev}{keep}>>\nstartxref\n{xref_at}\n"
+                "%%EOF\n").encode()
+    return bytes(out)
