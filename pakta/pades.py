@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import math
 import re
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
@@ -157,7 +158,7 @@ def stamp_appearance(font: StampFont, lines: Sequence[str], width: float,
     pad = 4.0
     widest = max((font.width(line, 1) for line in lines), default=1) or 1
     size = min(7.5, (width - 2 * pad) / widest, (height - 2 * pad) / (1.25 * len(lines)))
-    size = max(size, 3.0)
+    size = max(math.floor(size * 100) / 100, 3.0)  # rounded down: written with 2 decimals
     leading = 1.25 * size
     block = leading * (len(lines) - 1) + size * font.ascent / 1000
     top = (height + block) / 2 - size * font.ascent / 1000
@@ -182,6 +183,9 @@ class CmsParts:
     signer_head: bytes  # version, signer identifier, digest algorithm
     signed_attrs: bytes  # [0] IMPLICIT, with _DUMMY_DIGEST where the digest goes
     signature_algorithm: bytes
+    # A key file's key, loaded once (pyHanko loads it again for every signature); None
+    # for a token, which signs through pyHanko.
+    sign_raw: Callable[[bytes], bytes] | None = None
 
     @classmethod
     async def build(cls, signer: Any) -> CmsParts:
@@ -196,7 +200,8 @@ class CmsParts:
             raise NotFastPath("the signed attributes do not carry the digest once")
         return cls(head, b"".join(info[k].dump() for k in ("version", "sid",
                                                            "digest_algorithm")),
-                   attrs, info["signature_algorithm"].dump())
+                   attrs, info["signature_algorithm"].dump(),
+                   _key_file_signer(signer, info["signature_algorithm"]["algorithm"].native))
 
     async def sign(self, signer: Any, digest: bytes,
                    timestamp: Callable[[bytes], Awaitable[bytes]] | None) -> bytes:
@@ -204,7 +209,11 @@ class CmsParts:
         value into a DER timestamp token (B-T)."""
         attrs = self.signed_attrs.replace(_DUMMY_DIGEST, digest)
         # The signature covers the attributes as a SET (tag 0x31), not as [0].
-        value = await signer.async_sign_raw(b"\x31" + attrs[1:], "sha256")
+        to_sign = b"\x31" + attrs[1:]
+        if self.sign_raw is not None:
+            value = self.sign_raw(to_sign)
+        else:
+            value = await signer.async_sign_raw(to_sign, "sha256")
         unsigned = b""
         if timestamp is not None:
             token = await timestamp(hashlib.sha256(value).digest())
@@ -213,6 +222,24 @@ class CmsParts:
                           der(0x04, value), unsigned)
         signed_data = der(0x30, self.signed_data_head, der(0x31, signer_info))
         return der(0x30, bytes.fromhex("06092a864886f70d010702"), der(0xA0, signed_data))
+
+
+def _key_file_signer(signer: Any, algorithm: str) -> Callable[[bytes], bytes] | None:
+    """Sign with the key of a key-file signer directly, for the algorithms pakta's
+    certificates use (the template CMS says which); None otherwise."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from pyhanko.sign.signers import SimpleSigner
+
+    if not isinstance(signer, SimpleSigner) or signer.signing_key is None:
+        return None
+    key = serialization.load_der_private_key(signer.signing_key.dump(), password=None)
+    if algorithm == "sha256_ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+        return lambda data: key.sign(data, ec.ECDSA(hashes.SHA256()))
+    if algorithm in ("sha256_rsa", "rsassa_pkcs1v15") and isinstance(key,
+                                                                    rsa.RSAPrivateKey):
+        return lambda data: key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return None
 
 
 # ---------------------------------------------------------------------------------------

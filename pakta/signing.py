@@ -17,6 +17,7 @@ fails is reported at the end and the others go on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -38,7 +39,7 @@ from pakta.pades import (
     prepare_document,
 )
 from pakta.profiles import LEVELS, Profile, load_profile
-from pakta.render import atomic_write, temp_path_for
+from pakta.render import temp_path_for
 from pakta.templating import BULAN, HARI
 
 if TYPE_CHECKING:
@@ -539,6 +540,7 @@ class BatchSigner:
         self.style = _stamp_style()
         self.font = _stamp_font_parts()
         self._cms: CmsParts | None = None
+        self._cms_building: asyncio.Future[CmsParts] | None = None
         self.roots = (trust_roots(signer, settings.trust)
                       if settings.level in (None, "B-LT", "B-LTA") and settings.tsa_url
                       else [])
@@ -575,8 +577,7 @@ class BatchSigner:
     async def _sign_direct(self, item: Prepared, services: Services, level: str) -> bytes:
         from pyhanko.pdf_utils.reader import PdfFileReader
 
-        if self._cms is None:
-            self._cms = await CmsParts.build(self.signer)
+        cms = await self._cms_parts()
         now = dt.datetime.now(dt.UTC)
         locks: dict[str, tuple[str, ...] | None] = {}
         if item.first_signature and item.profile.lock_fields:
@@ -598,7 +599,17 @@ class BatchSigner:
                 token = await timestamper.async_timestamp(digest, "sha256")
                 return bytes(token.dump())
 
-        return document.fill(await self._cms.sign(self.signer, document.digest, timestamp))
+        return document.fill(await cms.sign(self.signer, document.digest, timestamp))
+
+    async def _cms_parts(self) -> CmsParts:
+        """Built once: the first document's task builds, the others wait for it."""
+        if self._cms is None:
+            building = self._cms_building
+            if building is None or building.get_loop() is not asyncio.get_running_loop():
+                building = self._cms_building = asyncio.ensure_future(
+                    CmsParts.build(self.signer))
+            self._cms = await building
+        return self._cms
 
     async def _sign_with_pyhanko(self, item: Prepared, services: Services,
                                  level: str) -> bytes:
@@ -662,11 +673,20 @@ def long_term_context(roots: Sequence[Any], session: Any, others: Sequence[Any] 
 
 
 def write_atomically(path: Path, data: bytes) -> None:
+    """A temporary file renamed into place: never half a file, even if killed. No flush
+    per file: the batch flushes once at the end (`_flush_to_disk`)."""
+    temp = temp_path_for(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
-    except OSError as exc:
-        raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        with open(temp, "wb") as out:
+            out.write(data)
+        os.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        raise
 
 
 # ---------------------------------------------------------------------------------------
@@ -674,12 +694,14 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 Job = Callable[[Path, Services], Awaitable[SignOutcome]]
+NOT_STARTED = "not started"  # the error of a file a stopped batch did not reach
 
 
 async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Services],
                      job: Job, progress: Callable[[SignOutcome], None] | None,
-                     ) -> SignSummary:
-    """Every file concurrently (bounded), one HTTP session; failures collected."""
+                     stop: Any = None) -> SignSummary:
+    """Every file concurrently (bounded), one HTTP session; failures collected. Once
+    `stop` (an Event) is set, files not yet started are left alone."""
     import aiohttp
 
     summary = SignSummary()
@@ -689,6 +711,8 @@ async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Ser
 
         async def one(source: Path) -> SignOutcome:
             async with limit:
+                if stop is not None and stop.is_set():
+                    return SignOutcome(source, None, NOT_STARTED, 130)
                 try:
                     outcome = await job(source, services)
                 except (SigningRefused, PdfInputError, SigningError) as exc:
@@ -705,6 +729,62 @@ async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Ser
     return summary
 
 
+@dataclass(frozen=True)
+class BatchPlan:
+    """Where a batch's files go and what it knows of them (sent to worker processes)."""
+
+    settings: SignSettings
+    ledger_path: Path | None
+    out_dir: Path | None
+    in_place: bool
+    witness_title: str | None
+
+
+def _sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
+               ledger: Ledger | None, record: Callable[[SignatureRecord], None],
+               progress: Callable[[SignOutcome], None] | None, stop: Any = None,
+               ) -> SignSummary:
+    """Check, sign and write `sources`; each signature made goes to `record`."""
+    settings = plan.settings
+    suffix = "-certified" if settings.certify else "-signed"
+
+    def slot_of(profile: Profile) -> str:
+        return profile.certification.slot if settings.certify else settings.slot
+
+    def finish(item: Prepared, signed: bytes) -> SignOutcome:
+        write_atomically(item.output, signed)
+        if item.doc_id is not None:
+            record(SignatureRecord(
+                doc_id=item.doc_id, slot=slot_of(item.profile), signer_name=batch.name,
+                cert_sha256=batch.fingerprint, signed_at=now_iso(),
+                sha256_after=sha256_hex(signed), path=str(item.output)))
+        return SignOutcome(item.source, item.output)
+
+    def kept(done: AlreadySigned, source: Path) -> SignOutcome:
+        """A rerun's skipped file; its ledger row is added if the run that wrote it was
+        killed between writing and recording."""
+        doc = ledger.issued_document_for(done.signed) if ledger is not None else None
+        if ledger is not None and doc is not None:
+            after = sha256_hex(done.signed)
+            if not any(r.sha256_after == after for r in ledger.signatures(doc.doc_id)):
+                record(SignatureRecord(
+                    doc_id=doc.doc_id, slot=slot_of(load_profile(doc.template)),
+                    signer_name=batch.name, cert_sha256=batch.fingerprint,
+                    signed_at=now_iso(), sha256_after=after, path=str(done.output)))
+        return SignOutcome(source, done.output, skipped=True)
+
+    async def job(source: Path, services: Services) -> SignOutcome:
+        output = output_path(source, plan.out_dir, plan.in_place, suffix)
+        try:
+            item = prepare(source, output, settings, ledger, plan.witness_title,
+                           batch.fingerprint)
+        except AlreadySigned as done:
+            return kept(done, source)
+        return finish(item, await batch.sign(item, services))
+
+    return asyncio.run(_run_batch(sources, batch.services, job, progress, stop))
+
+
 def sign_files(
     sources: Sequence[Path], signer: Signer, settings: SignSettings, *,
     ledger: Ledger | None, out_dir: Path | None = None, in_place: bool = False,
@@ -715,73 +795,77 @@ def sign_files(
     """Sign every file (or certify, with settings.certify); a failure is reported and
     the others go on. Each signature is recorded in the ledger.
 
-    At B-B the work is CPU only: with `jobs` > 1 and a `key_source`, worker processes
-    (each loading the key once) sign while this process checks, writes and records.
-    With a timestamp the batch stays in one process, where the requests overlap."""
-    batch = BatchSigner(signer, settings)
-    suffix = "-certified" if settings.certify else "-signed"
-
-    def finish(item: Prepared, signed: bytes) -> SignOutcome:
-        write_atomically(item.output, signed)
-        if ledger is not None and item.doc_id is not None:
-            slot = item.profile.certification.slot if settings.certify else settings.slot
-            ledger.record_signature(SignatureRecord(
-                doc_id=item.doc_id, slot=slot, signer_name=batch.name,
-                cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                sha256_after=sha256_hex(signed), path=str(item.output)))
-        return SignOutcome(item.source, item.output)
-
-    def kept(done: AlreadySigned, item_source: Path) -> SignOutcome:
-        """A rerun's skipped file; its ledger row is added if the run that wrote it was
-        killed between writing and recording."""
-        doc = ledger.issued_document_for(done.signed) if ledger is not None else None
-        if ledger is not None and doc is not None:
-            after = sha256_hex(done.signed)
-            if not any(r.sha256_after == after for r in ledger.signatures(doc.doc_id)):
-                slot = (load_profile(doc.template).certification.slot if settings.certify
-                        else settings.slot)
-                ledger.record_signature(SignatureRecord(
-                    doc_id=doc.doc_id, slot=slot, signer_name=batch.name,
-                    cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                    sha256_after=after, path=str(done.output)))
-        return SignOutcome(item_source, done.output, skipped=True)
-
-    def prepared(source: Path) -> Prepared | SignOutcome:
-        output = output_path(source, out_dir, in_place, suffix)
-        try:
-            return prepare(source, output, settings, ledger, witness_title,
-                           batch.fingerprint)
-        except AlreadySigned as done:
-            return kept(done, source)
-
-    b_b_only = settings.level == "B-B" or (settings.level is None and not settings.tsa_url)
-    if jobs > 1 and key_source is not None and b_b_only and len(sources) > 1:
-        return _sign_in_processes(sources, prepared, finish, key_source, settings, jobs,
-                                  progress)
-
-    async def job(source: Path, services: Services) -> SignOutcome:
-        item = prepared(source)
-        if isinstance(item, SignOutcome):
-            return item
-        return finish(item, await batch.sign(item, services))
-
-    return asyncio.run(_run_batch(sources, batch.services, job, progress))
+    With `jobs` > 1 and a key file (`key_source`), worker processes each load the key
+    once and take a share of the files, checking, signing (their timestamp requests
+    overlapping over one HTTP session each) and writing; this process records the
+    ledger rows as results stream in. A token's session cannot cross processes, so a
+    token signs in this process alone, its timestamp requests overlapping all the same.
+    """
+    plan = BatchPlan(settings, ledger.path if ledger else None, out_dir, in_place,
+                     witness_title)
+    _remove_stale_temps({output_path(s, out_dir, in_place).parent for s in sources})
+    record = ledger.record_signature if ledger is not None else (lambda r: None)
+    try:
+        if jobs > 1 and key_source is not None and len(sources) > 1:
+            return _sign_in_processes(sources, plan, key_source, jobs, record, progress)
+        return _sign_some(sources, BatchSigner(signer, settings), plan, ledger, record,
+                          progress)
+    finally:
+        _flush_to_disk()
 
 
-_worker_batch: BatchSigner | None = None
+def _flush_to_disk() -> None:
+    """Outputs are renamed into place without a flush each; one flush for the batch
+    makes them durable (a flush per file cost more than the signing)."""
+    os.sync()
 
 
-def _init_worker(key_source: KeySource, settings: SignSettings) -> None:
+def _remove_stale_temps(folders: set[Path]) -> None:
+    """Temporary files left by a run that was killed (its process is gone); those of a
+    run still going on in the same folder are left alone."""
+    for folder in folders:
+        for temp in folder.glob(".*.part"):
+            pid = temp.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and not _process_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _worker_main(sources: list[Path], plan: BatchPlan, key_source: KeySource,
+                 results: Any, stop: Any) -> None:
+    """A worker process: sign a share of the batch, stream (outcome, row) back."""
     import signal
 
-    global _worker_batch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker_batch = BatchSigner(key_source.load(), settings)
+    ledger = Ledger(plan.ledger_path) if plan.ledger_path else None
+    rows: dict[str, SignatureRecord] = {}  # by output path, until its outcome is sent
+    try:
+        batch = BatchSigner(key_source.load(), plan.settings)
 
+        def keep(row: SignatureRecord) -> None:
+            rows[row.path] = row
 
-def _sign_in_worker(item: Prepared) -> bytes:
-    assert _worker_batch is not None
-    return asyncio.run(_worker_batch.sign(item, Services()))
+        def sent(outcome: SignOutcome) -> None:
+            results.put((outcome, rows.pop(str(outcome.output), None)))
+
+        _sign_some(sources, batch, plan, ledger, keep, sent, stop)
+    except BaseException as exc:  # the key will not load here: every file fails alike
+        for source in sources:
+            results.put((_outcome_of(source, exc), None))
+    finally:
+        if ledger is not None:
+            ledger.close()
+        results.put(None)
 
 
 def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
@@ -791,46 +875,57 @@ def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
                        SigningError.exit_code)
 
 
-def _sign_in_processes(sources: Sequence[Path],
-                       prepared: Callable[[Path], Prepared | SignOutcome],
-                       finish: Callable[[Prepared, bytes], SignOutcome],
-                       key_source: KeySource, settings: SignSettings, jobs: int,
+def _sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: KeySource,
+                       jobs: int, record: Callable[[SignatureRecord], None],
                        progress: Callable[[SignOutcome], None] | None) -> SignSummary:
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    outcomes: list[SignOutcome | None] = [None] * len(sources)
-
-    def done(index: int, outcome: SignOutcome) -> None:
-        outcomes[index] = outcome
-        if progress:
-            progress(outcome)
+    import queue
 
     # fork: the workers start with pyHanko imported and the stamp font loaded
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_init_worker,
-                             initargs=(key_source, settings)) as pool:
-        pending: list[tuple[int, Prepared, Future[bytes]]] = []
-        for index, source in enumerate(sources):
-            try:
-                item = prepared(source)
-            except Exception as exc:
-                done(index, _outcome_of(source, exc))
-                continue
-            if isinstance(item, SignOutcome):
-                done(index, item)
-                continue
-            pending.append((index, item, pool.submit(_sign_in_worker, item)))
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    stop = context.Event()
+    shares = [list(sources[i::jobs]) for i in range(min(jobs, len(sources)))]
+    workers = [context.Process(target=_worker_main, daemon=True,
+                               args=(share, plan, key_source, results, stop))
+               for share in shares]
+    for worker in workers:
+        worker.start()
+    summary = SignSummary()
+    running = len(workers)
+    interrupted = False
+    while running:
         try:
-            for index, item, future in pending:
-                try:
-                    done(index, finish(item, future.result()))
-                except Exception as exc:
-                    done(index, _outcome_of(item.source, exc))
-        except BaseException:  # Ctrl-C: drop what has not started, keep what is written
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return SignSummary([o for o in outcomes if o is not None])
+            message = results.get(timeout=1)
+        except KeyboardInterrupt:
+            stop.set()  # workers finish the files they started, then stop
+            interrupted = True
+            continue
+        except queue.Empty:
+            if all(not w.is_alive() for w in workers) and results.empty():
+                break  # a worker died without saying so; its files are reported below
+            continue
+        if message is None:
+            running -= 1
+            continue
+        outcome, row = message
+        if row is not None:
+            record(row)
+        if outcome.error != NOT_STARTED:
+            summary.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+    for worker in workers:
+        worker.join()
+    if interrupted:
+        raise KeyboardInterrupt
+    seen = {o.source for o in summary.outcomes}
+    for source in sources:
+        if source not in seen:
+            summary.outcomes.append(SignOutcome(source, None, f"{source}: the worker "
+                                                "process signing it stopped",
+                                                SigningError.exit_code))
+    return summary
 
 
 def renew_timestamps(
@@ -873,4 +968,7 @@ def renew_timestamps(
         write_atomically(output, out.getvalue())
         return SignOutcome(source, output)
 
-    return asyncio.run(_run_batch(sources, make_services, job, progress))
+    try:
+        return asyncio.run(_run_batch(sources, make_services, job, progress))
+    finally:
+        _flush_to_disk()

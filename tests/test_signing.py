@@ -345,3 +345,85 @@ def test_softhsm_wrong_pin_is_refused(signing_ws: Path, softhsm_token: dict[str,
                         env=pakta_env(**softhsm_token))
     assert missing.returncode == 3 and "no single private key labelled 'nope'" in \
         missing.stderr
+
+
+def test_direct_update_is_what_independent_tools_accept(signing_ws: Path, tsa_url: str,
+                                                        tmp_path: Path) -> None:
+    """B-B and B-T approval signatures are written straight into the file (pakta.pades):
+    qpdf, poppler and pyHanko all accept both revisions, the stamp's font is embedded
+    and its text extracts."""
+    assert sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
+                "--level", "B-T", "--tsa", tsa_url, "--out", "signed").returncode == 0
+    assert sign(signing_ws, SIGNED, "--slot", "saksi", "--p12", "pki/witness.p12",
+                "--in-place").returncode == 0
+    output = signing_ws / SIGNED
+    data = output.read_bytes()
+    assert data.startswith((signing_ws / PACT).read_bytes())
+    assert data.count(b"/BaseFont /PAKTAS+LiberationSans") == 4  # Type0 + CIDFont, twice
+    assert data.count(b"/Type /XRef") == 3  # the rendered file's, then one per signature
+    check = subprocess.run(["qpdf", "--check", str(output)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    report = pdfsig(output, signing_ws / "pki" / "root.pem", tmp_path)
+    assert report.count("Signature Validation: Signature is Valid.") == 2
+    assert report.count("Total document signed") == 1  # the witness's, the last one
+    status = validate(output, signing_ws / "pki" / "root.pem")
+    assert status["kepala_daerah"].timestamp_validity is not None
+    assert status["saksi"].timestamp_validity is None
+    assert status["kepala_daerah"].modification_level.name == "FORM_FILLING"
+    text = subprocess.run(["pdftotext", str(output), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert text.count("Ditandatangani secara elektronik oleh") == 2
+    assert "Ketua Badan Pengawas Pemilihan Umum Republik Indonesia" in text
+
+
+def test_worker_processes_sign_a_batch_and_record_every_row(signing_ws: Path) -> None:
+    from pakta.ledger import Ledger, sha256_hex
+
+    files = sorted(str(p.relative_to(signing_ws)) for p in (signing_ws / "out").glob("*.pdf"))
+    result = sign(signing_ws, *files, "--slot", "kepala_daerah", "--p12",
+                  "pki/witness.p12", "--jobs", "2", "--out", "signed", "--title", "Saksi")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(files)} signed, 0 skipped, 0 failed" in result.stderr
+    outputs = sorted((signing_ws / "signed").glob("*.pdf"))
+    assert len(outputs) == len(files)
+    assert not list((signing_ws / "signed").glob(".*.part"))
+    with Ledger(signing_ws / "pakta.db") as ledger:
+        rows = {r.sha256_after for r in ledger.signatures()}
+    assert {sha256_hex(p.read_bytes()) for p in outputs} == rows
+    root = signing_ws / "pki" / "root.pem"
+    for path in outputs:
+        assert validate(path, root)["kepala_daerah"].bottom_line, path
+
+
+def test_classic_cross_reference_files_get_a_classic_section(signing_ws: Path,
+                                                             tmp_path: Path) -> None:
+    """A PDF with an xref table (here the pact rewritten by qpdf) gets a table too."""
+    classic = signing_ws / "classic.pdf"
+    subprocess.run(["qpdf", "--object-streams=disable", "--compress-streams=y",
+                    str(signing_ws / PACT), str(classic)], check=True)
+    assert b"/Type /XRef" not in classic.read_bytes()
+    result = sign(signing_ws, "classic.pdf", "--slot", "kepala_daerah", "--p12",
+                  "pki/signers/75.p12", "--any-pdf")
+    assert result.returncode == 0, result.stderr
+    output = signing_ws / "classic-signed.pdf"
+    assert b"/Type /XRef" not in output.read_bytes()
+    assert output.read_bytes().count(b"\nxref\n") == 2
+    assert subprocess.run(["qpdf", "--check", str(output)]).returncode == 0
+    assert validate(output, signing_ws / "pki" / "root.pem")["kepala_daerah"].bottom_line
+
+
+def test_der_lengths_pdf_strings_and_the_stamp_layout() -> None:
+    from pakta.pades import StampFont, _pdf_string, der, stamp_appearance
+    from pakta.signing import stamp_font
+
+    assert der(0x04, b"x" * 5) == b"\x04\x05" + b"x" * 5
+    assert der(0x04, b"x" * 200)[:3] == b"\x04\x81\xc8"
+    assert der(0x04, b"x" * 300)[:4] == b"\x04\x82\x01\x2c"
+    assert _pdf_string("Pj. (Bupati) a\\b") == "(Pj. \\(Bupati\\) a\\\\b)"
+    assert _pdf_string("Muara Enim ñ") == "<feff" + "Muara Enim ñ".encode("utf-16-be").hex() + ">"
+    font = StampFont.load(stamp_font())
+    short = stamp_appearance(font, ["Bupati"], 200, 70)
+    long = stamp_appearance(font, ["Bupati " * 12], 200, 70)
+    size = lambda stream: float(stream.split(b" Tf")[0].split()[-1])  # noqa: E731
+    assert size(short) == 7.5
+    assert font.width("Bupati " * 12, size(long)) <= 200 - 8

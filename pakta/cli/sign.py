@@ -216,13 +216,13 @@ def _run(files: tuple[Path, ...], settings: Any, signer: Any, ws: Workspace | No
 @overwrite_option
 @click.option("--any-pdf", is_flag=True, help="Sign PDFs that pakta did not render.")
 @click.option("--title", help="Signer's title for the stamp (default: from the ledger).")
-@click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
-              help="Worker processes for B-B batches with a key file (timestamped "
-              "batches overlap their requests in one process instead).")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Worker processes for a key file [default: one per core]. A token "
+              "signs in one process; timestamp requests overlap either way.")
 @workspace_option
 def sign(files: tuple[Path, ...], slot: str, level: str | None, tsa_url: str | None,
          trust: tuple[Path, ...], out_dir: Path | None, in_place: bool, overwrite: bool,
-         any_pdf: bool, title: str | None, jobs: int, workspace: Path | None,
+         any_pdf: bool, title: str | None, jobs: int | None, workspace: Path | None,
          **key: Any) -> None:
     """Sign FILES in SLOT with one key: PAdES, visible stamp, optional timestamp.
 
@@ -241,7 +241,8 @@ def sign(files: tuple[Path, ...], slot: str, level: str | None, tsa_url: str | N
     if level is None and tsa_url is None:
         click.echo("note: no --tsa, signing at PAdES B-B (no trusted time)", err=True)
     with open_signer(**key) as (signer, key_source):
-        _run(files, settings, signer, ws, out_dir, in_place, "signed", jobs, key_source)
+        _run(files, settings, signer, ws, out_dir, in_place, "signed",
+             jobs or os.cpu_count() or 1, key_source)
 
 
 @main.command()
