@@ -367,7 +367,8 @@ def test_direct_update_is_what_independent_tools_accept(signing_ws: Path, tsa_ur
     assert report.count("Signature Validation: Signature is Valid.") == 2
     assert report.count("Total document signed") == 1  # the witness's, the last one
     status = validate(output, signing_ws / "pki" / "root.pem")
-    assert status["kepala_daerah"].timestamp_validity is not None
+    stamp = status["kepala_daerah"].timestamp_validity  # from the demo TSA's responder
+    assert stamp is not None and stamp.intact and stamp.valid and stamp.trusted
     assert status["saksi"].timestamp_validity is None
     assert status["kepala_daerah"].modification_level.name == "FORM_FILLING"
     text = subprocess.run(["pdftotext", str(output), "-"], capture_output=True, text=True,
