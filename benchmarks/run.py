@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -47,6 +48,7 @@ class Row:
     pakta_peak_mb: float
     naive_peak_mb: float | None
     target: float | None  # the ratio pakta / baseline must stay at or below this
+    baseline: str = "naive loop"
 
     @property
     def ratio(self) -> float | None:
@@ -132,7 +134,8 @@ def bench_render(ws: Path, docs: int, repeat: int) -> Row:
 
 def print_table(rows: list[Row]) -> str:
     lines = [f"{'stage':<22} {'docs':>6} {'pakta s':>9} {'ms/doc':>8} {'peak MB':>8} "
-             f"{'naive s':>9} {'ms/doc':>8} {'peak MB':>8} {'ratio':>7} {'target':>7} met"]
+             f"{'base s':>9} {'ms/doc':>8} {'peak MB':>8} {'ratio':>7} {'target':>7} met  "
+             "baseline"]
     for r in rows:
         naive = (f"{r.naive_s:9.2f} {1000 * r.naive_s / r.documents:8.1f} "
                  f"{r.naive_peak_mb or 0:8.0f}") if r.naive_s else f"{'-':>9} {'-':>8} {'-':>8}"
@@ -141,7 +144,17 @@ def print_table(rows: list[Row]) -> str:
         met = {True: "yes", False: "NO", None: "-"}[r.met]
         lines.append(f"{r.stage:<22} {r.documents:>6} {r.pakta_s:9.2f} "
                      f"{1000 * r.pakta_s / r.documents:8.1f} {r.pakta_peak_mb:8.0f} "
-                     f"{naive} {ratio} {target} {met}")
+                     f"{naive} {ratio} {target} {met:<4} {r.baseline}")
+    return "\n".join(lines)
+
+
+def memory_table(rows: list[Any]) -> str:
+    lines = [f"{'peak memory':<22} {'docs':>6} {'MB':>8} {'docs':>6} {'MB':>8} {'growth':>7} "
+             f"{'target':>15} met"]
+    for m in rows:
+        lines.append(f"{m.command:<22} {m.small_docs:>6} {m.small_mb:8.0f} {m.large_docs:>6} "
+                     f"{m.large_mb:8.0f} {m.growth:7.2f} {'<=1.5, <400 MB':>15} "
+                     f"{'yes' if m.met else 'NO'}")
     return "\n".join(lines)
 
 
@@ -160,7 +173,8 @@ def chart(rows: list[Row], path: Path) -> None:
         y = 50 + i * row_h
         draw.text((20, y + 10), r.stage, fill="black")
         for j, (label, seconds, colour) in enumerate(
-                (("pakta", r.pakta_s, "#2e9d5b"), ("naive", r.naive_s or 0, "#c9ced6"))):
+                (("pakta", r.pakta_s, "#2e9d5b"),
+                 (r.baseline.removesuffix(" loop"), r.naive_s or 0, "#c9ced6"))):
             ms = 1000 * seconds / r.documents
             bar = int((width - 330) * ms / most)
             top = y + j * 24
@@ -175,6 +189,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, 100 heads")
     parser.add_argument("--stages", default="render,sign,sign-bt,verify,memory")
+    parser.add_argument("--memory-heads", default="250,2500",
+                        help="heads of the small and large memory runs")
     args = parser.parse_args()
     if args.quick:
         args.heads, args.repeat = 100, 1
@@ -191,23 +207,31 @@ def main() -> None:
     for name, stage in extra.items():
         if name in stages:
             rows.extend(stage(ws, docs, args.repeat))
-    table = print_table(rows)
-    print(table)
+            print(print_table(rows[-1:]).splitlines()[-1], file=sys.stderr)
+    memory = []
+    if "memory" in stages:
+        from benchmarks.stages import bench_memory
+
+        small, large = (int(n) for n in args.memory_heads.split(","))
+        memory = bench_memory(small, large)
+    print(print_table(rows))
+    if memory:
+        print()
+        print(memory_table(memory))
     results = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
                "heads": args.heads, "repeat": args.repeat,
-               "rows": [{**asdict(r), "ratio": r.ratio, "met": r.met} for r in rows]}
+               "rows": [{**asdict(r), "ratio": r.ratio, "met": r.met} for r in rows],
+               "memory": [{**asdict(m), "growth": m.growth, "met": m.met} for m in memory]}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     chart(rows, HERE / "results.png")
     print(f"\nwrote {HERE / 'results.json'} and {HERE / 'results.png'}", file=sys.stderr)
 
 
-def _extra_stages() -> dict[str, object]:
-    """Stages that need the signing and verification parts (benchmarks/stages.py)."""
-    try:
-        from benchmarks import stages
-    except ImportError:
-        return {}
-    return stages.STAGES  # type: ignore[no-any-return]
+def _extra_stages() -> dict[str, Any]:
+    """The signing and verification stages (benchmarks/stages.py)."""
+    from benchmarks import stages
+
+    return dict(stages.STAGES)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 # Room for the CMS: certificates, signature, and at B-T the timestamp token.
 BYTES_RESERVED = {"B-B": 8192, "B-T": 16384, "B-LT": 32768, "B-LTA": 32768}
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 64  # per process: enough to hide a slow service behind the CPU work
 
 
 @dataclass(frozen=True)
