@@ -79,6 +79,7 @@ class StampFont:
     file_stream: bytes  # the compressed font program
     file_length: int
     to_unicode: bytes  # the compressed CMap
+    widths: str  # the /W array's contents, every glyph from 0
 
     @classmethod
     def load(cls, path: Path) -> StampFont:
@@ -100,7 +101,8 @@ class StampFont:
             bbox=(head.xMin, head.yMin, head.xMax, head.yMax),
             cap_height=getattr(os2, "sCapHeight", hhea.ascent),
             file_stream=zlib.compress(data, 9), file_length=len(data),
-            to_unicode=zlib.compress(_to_unicode_cmap(glyph_of), 9))
+            to_unicode=zlib.compress(_to_unicode_cmap(glyph_of), 9),
+            widths=" ".join(str(hmtx[name][0]) for name in order))
 
     def glyphs(self, text: str) -> list[int]:
         fallback = self.glyph_of.get(ord("?"), 0)
@@ -114,7 +116,6 @@ class StampFont:
 
     def objects(self, first: int) -> list[bytes]:
         """Type0 font, CIDFont, descriptor, font file, ToUnicode: objects first..first+4."""
-        widths = " ".join(str(w) for w in self.advance)
         x0, y0, x1, y1 = self.bbox
         return [
             (f"<</Type /Font /Subtype /Type0 /BaseFont /{self.name} /Encoding /Identity-H "
@@ -122,7 +123,7 @@ class StampFont:
             (f"<</Type /Font /Subtype /CIDFontType2 /BaseFont /{self.name} "
              "/CIDSystemInfo <</Registry (Adobe) /Ordering (Identity) /Supplement 0>> "
              f"/FontDescriptor {first + 2} 0 R /CIDToGIDMap /Identity /DW 1000 "
-             f"/W [0 [{widths}]]>>").encode(),
+             f"/W [0 [{self.widths}]]>>").encode(),
             (f"<</Type /FontDescriptor /FontName /{self.name} /Flags 32 "
              f"/FontBBox [{x0} {y0} {x1} {y1}] /ItalicAngle 0 /Ascent {self.ascent} "
              f"/Descent {self.descent} /CapHeight {self.cap_height} /StemV 80 "

@@ -8,6 +8,7 @@ checkout (editable install) and an installed wheel alike.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -86,6 +87,7 @@ def parse_profile(template: str, data: dict[str, Any]) -> Profile:
                    Certification(**{k: str(v) for k, v in cert.items()}))
 
 
+@functools.cache  # a batch asks for the same few profiles once per document
 def load_profile(template: str) -> Profile:
     """The profile of a template; templates without one get a single-slot default."""
     resource = resources.files("pakta._signatures") / f"{template}.toml"

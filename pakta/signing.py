@@ -429,7 +429,8 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
     title = settings.signer_title
     if title is None and record is not None and not settings.certify:
         title = record.head_title if slot == "kepala_daerah" else witness_title
-    first = not reader.embedded_signatures and all(v is None for v in fields.values())
+    # every signature, document timestamps too, is the value of a signature field
+    first = all(v is None for v in fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
                     profile.reason(slot), profile, first, reader)
 
