@@ -471,3 +471,74 @@ def _update_section(data: bytes, reader: Any, objects: dict[int, bytes], trailer
         out += (f"trailer\n<</Size {size} /Prev {prev}{keep}>>\nstartxref\n{xref_at}\n"
                 "%%EOF\n").encode()
     return bytes(out)
+
+
+# ---------------------------------------------------------------------------------------
+# The same stamp for pyHanko's signer (B-LT, B-LTA and unusual files)
+
+
+def stamp_lines(name: str, title: str, reason: str, place: str, when: str) -> tuple[str, ...]:
+    lines = (STAMP_HEADING, name, title, reason, f"{place}, {when}")
+    return tuple(line for line in lines if line)
+
+
+def pyhanko_stamp_style(font: StampFont) -> Any:
+    """A pyHanko stamp style drawing pakta's stamp: the same look at every level. Its
+    text parameters are nama, jabatan, alasan, tempat and waktu."""
+    from pyhanko.pdf_utils import content, generic
+    from pyhanko.stamp.base import BaseStamp, BaseStampStyle
+
+    def add_font(writer: Any) -> Any:
+        def name(value: str) -> Any:
+            return generic.NameObject(value)
+
+        def number(value: int) -> Any:
+            return generic.NumberObject(value)
+
+        def stream(data: bytes, **entries: Any) -> Any:
+            return writer.add_object(generic.StreamObject(
+                {name("/Filter"): name("/FlateDecode"),
+                 **{name(f"/{k}"): v for k, v in entries.items()}}, encoded_data=data))
+
+        font_file = stream(font.file_stream, Length1=number(font.file_length))
+        descriptor = writer.add_object(generic.DictionaryObject({
+            name("/Type"): name("/FontDescriptor"), name("/FontName"): name(f"/{font.name}"),
+            name("/Flags"): number(32),
+            name("/FontBBox"): generic.ArrayObject(number(v) for v in font.bbox),
+            name("/ItalicAngle"): number(0), name("/Ascent"): number(font.ascent),
+            name("/Descent"): number(font.descent), name("/CapHeight"): number(font.cap_height),
+            name("/StemV"): number(80), name("/FontFile2"): font_file}))
+        cid_font = writer.add_object(generic.DictionaryObject({
+            name("/Type"): name("/Font"), name("/Subtype"): name("/CIDFontType2"),
+            name("/BaseFont"): name(f"/{font.name}"),
+            name("/CIDSystemInfo"): generic.DictionaryObject({
+                name("/Registry"): generic.TextStringObject("Adobe"),
+                name("/Ordering"): generic.TextStringObject("Identity"),
+                name("/Supplement"): number(0)}),
+            name("/FontDescriptor"): descriptor, name("/CIDToGIDMap"): name("/Identity"),
+            name("/DW"): number(1000),
+            name("/W"): generic.ArrayObject([number(0), generic.ArrayObject(
+                number(w) for w in font.advance)])}))
+        return writer.add_object(generic.DictionaryObject({
+            name("/Type"): name("/Font"), name("/Subtype"): name("/Type0"),
+            name("/BaseFont"): name(f"/{font.name}"), name("/Encoding"): name("/Identity-H"),
+            name("/DescendantFonts"): generic.ArrayObject([cid_font]),
+            name("/ToUnicode"): stream(font.to_unicode)}))
+
+    class PaktaStamp(BaseStamp):
+        def __init__(self, writer: Any, style: Any, box: Any, lines: tuple[str, ...]) -> None:
+            super().__init__(writer, style, box)
+            self.lines = lines
+
+        def _render_inner_content(self) -> list[bytes]:
+            self.set_resource(content.ResourceType.FONT, generic.NameObject("/F1"),
+                              add_font(self.writer))
+            return [stamp_appearance(font, self.lines, self.box.width, self.box.height)]
+
+    class PaktaStampStyle(BaseStampStyle):
+        def create_stamp(self, writer: Any, box: Any, text_params: dict[str, str]) -> Any:
+            return PaktaStamp(writer, self, box, stamp_lines(
+                text_params["nama"], text_params["jabatan"], text_params["alasan"],
+                text_params["tempat"], text_params["waktu"]))
+
+    return PaktaStampStyle(border_width=0)

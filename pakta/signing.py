@@ -31,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 from pakta.errors import PdfInputError, SigningError, SigningRefused
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.pades import (
-    STAMP_HEADING,
     CmsParts,
     NotFastPath,
     SignatureRequest,
     StampFont,
     prepare_document,
+    pyhanko_stamp_style,
+    stamp_lines,
 )
 from pakta.profiles import LEVELS, Profile, load_profile
 from pakta.render import temp_path_for
@@ -277,10 +278,9 @@ def cert_fingerprint(signer: Signer) -> str:
 
 
 def stamp_font() -> Path:
-    """Liberation Sans rescaled to 1000 units per em, made once and cached.
-
-    pyHanko 0.38 draws fonts of 2048 units per em stretched; the font is embedded, so
-    the signed file stays PDF/A.
+    """The stamp's font: Liberation Sans, Latin only, 1000 units per em (glyph widths
+    are then PDF text-space units), made once and cached. Every signature embeds it
+    whole (about 12 kB compressed), so the signed file stays PDF/A and the text extracts.
     """
     from pakta.templating import assets_dir
 
@@ -293,8 +293,8 @@ def stamp_font() -> Path:
 
         font = TTFont(assets_dir() / "fonts" / "LiberationSans-Regular.ttf")
         scale_upem(font, 1000)
-        # Latin only and no layout tables: pyHanko subsets the stamp font again for every
-        # signature, and on the full font that was most of the signing time.
+        # Latin only (Indonesian names and titles) and no layout tables: small enough to
+        # embed whole in every signature instead of subsetting it for each.
         options = subset.Options()
         options.layout_features = []
         options.hinting = False
@@ -324,21 +324,6 @@ def waktu(moment: dt.datetime) -> str:
     local = moment.astimezone(WIB)
     return (f"{HARI[local.weekday()]}, {local.day} {BULAN[local.month - 1]} {local.year} "
             f"{local:%H:%M} WIB")
-
-
-def _stamp_style() -> Any:
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-    from pyhanko.pdf_utils.text import TextBoxStyle
-    from pyhanko.stamp import TextStampStyle
-
-    return TextStampStyle(
-        stamp_text=("Ditandatangani secara elektronik oleh\n%(nama)s\n%(jabatan)s\n"
-                    "%(alasan)s\n%(tempat)s, %(waktu)s"),
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(stamp_font()),
-                                                                 font_size=7)),
-        border_width=1,
-        background=None,
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -538,8 +523,8 @@ class BatchSigner:
         self.settings = settings
         self.name = signer_name(signer)
         self.fingerprint = cert_fingerprint(signer)
-        self.style = _stamp_style()
         self.font = _stamp_font_parts()
+        self.style = pyhanko_stamp_style(self.font)
         self._cms: CmsParts | None = None
         self._cms_building: asyncio.Future[CmsParts] | None = None
         self.roots = (trust_roots(signer, settings.trust)
@@ -584,11 +569,10 @@ class BatchSigner:
         if item.first_signature and item.profile.lock_fields:
             locks = {name: item.profile.later_slots(name) or None
                      for name in item.profile.slot_order}
-        lines = (STAMP_HEADING, self.name, item.title or "", item.reason,
-                 f"{self.settings.place}, {waktu(now)}")
         request = SignatureRequest(
             slot=self.settings.slot, reason=item.reason, location=self.settings.place,
-            stamp_lines=tuple(line for line in lines if line), locks=locks,
+            stamp_lines=stamp_lines(self.name, item.title or "", item.reason,
+                                    self.settings.place, waktu(now)), locks=locks,
             bytes_reserved=BYTES_RESERVED[level], signing_time=now)
         reader = item.reader or PdfFileReader(io.BytesIO(item.data))
         document = prepare_document(item.data, reader, request, self.font)
