@@ -865,6 +865,8 @@ def _sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: Key
                        progress: Callable[[SignOutcome], None] | None) -> SignSummary:
     import multiprocessing
     import queue
+    import signal
+    import threading
 
     # fork: the workers start with pyHanko imported and the stamp font loaded
     context = multiprocessing.get_context("fork")
@@ -878,28 +880,35 @@ def _sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: Key
         worker.start()
     summary = SignSummary()
     running = len(workers)
-    interrupted = False
-    while running:
-        try:
-            message = results.get(timeout=1)
-        except KeyboardInterrupt:
-            stop.set()  # workers finish the files they started, then stop
-            interrupted = True
-            continue
-        except queue.Empty:
-            if all(not w.is_alive() for w in workers) and results.empty():
-                break  # a worker died without saying so; its files are reported below
-            continue
-        if message is None:
-            running -= 1
-            continue
-        outcome, row = message
-        if row is not None:
-            record(row)
-        if outcome.error != NOT_STARTED:
-            summary.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+    interrupted: list[bool] = []
+
+    def on_ctrl_c(*_: Any) -> None:
+        stop.set()  # workers finish the files they started, then stop
+        interrupted.append(True)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main_thread else None
+    try:
+        while running:
+            try:
+                message = results.get(timeout=1)
+            except queue.Empty:
+                if all(not w.is_alive() for w in workers) and results.empty():
+                    break  # a worker died without saying so; its files are reported below
+                continue
+            if message is None:
+                running -= 1
+                continue
+            outcome, row = message
+            if row is not None:
+                record(row)
+            if outcome.error != NOT_STARTED:
+                summary.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
     for worker in workers:
         worker.join()
     if interrupted:
