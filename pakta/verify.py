@@ -485,7 +485,7 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
             reasons.append(f"{what} '{sig.field}': {sig.indication}"
                            + (f" / {sig.sub_indication}" if sig.sub_indication else ""))
 
-    fields = tuple(name for name, _, _ in enumerate_sig_fields(reader))
+    fields = tuple(str(name) for name, _, _ in enumerate_sig_fields(reader))
     slots = (ctx.settings.slots.get(record.template) or template_slots(record.template)) \
         if record else tuple(f for f in fields if f not in {t.field for t in stamps})
     signed = {s.field: s for s in sigs}
@@ -748,7 +748,7 @@ def _signature(sig: Any, ctx: _Context, dss: Any, reader: Any, later_revisions: 
     else:
         revocation_fact = "unknown"
     return SignatureVerdict(
-        field=sig.field_name, page=_page_of(sig), indication=indication,
+        field=str(sig.field_name), page=_page_of(sig), indication=indication,
         sub_indication=sub, intact=bool(status.intact), valid=bool(status.valid),
         trusted=bool(status.trusted), signing_time=_iso(claimed),
         timestamp=_iso(ts.timestamp) if ts is not None else None,
@@ -803,7 +803,7 @@ def _doc_timestamp(ts: Any, ctx: _Context, dss: Any, reader: Any,
     else:
         indication, sub = PASSED, None
     return SignatureVerdict(
-        field=ts.field_name, page=None, indication=indication, sub_indication=sub,
+        field=str(ts.field_name), page=None, indication=indication, sub_indication=sub,
         intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
         signing_time=None, timestamp=_iso(status.timestamp), timestamp_trusted=None,
         revoked=False, level="B-LTA",

@@ -107,6 +107,25 @@ def test_untouched_batch_is_complete(ws: Path, batch_settings: VerifySettings) -
     alone = verify_paths(collect_pdfs([ws / "signed"]), batch_settings, workers=1)
     assert [(d.path, d.status) for d in alone.documents] == \
         [(d.path, d.status) for d in batch.documents]
+    for document in (*batch.documents, *alone.documents):
+        assert_plain(document)
+
+
+def assert_plain(value: object) -> None:
+    """A verdict holds plain values only: nothing that keeps a PDF reader alive (a
+    field name read from the file carries a reference to its whole document)."""
+    import dataclasses
+    import pickle
+
+    if dataclasses.is_dataclass(value):
+        for item in dataclasses.fields(value):
+            assert_plain(getattr(value, item.name))
+        assert len(pickle.dumps(value)) < 20_000
+    elif isinstance(value, tuple):
+        for item in value:
+            assert_plain(item)
+    else:
+        assert type(value) in (str, int, float, bool, type(None)), (value, type(value))
 
 
 def test_flipped_byte_is_total_failed(ws: Path, batch_settings: VerifySettings,
