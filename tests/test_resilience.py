@@ -11,9 +11,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from benchmarks.synthetic import synthetic_roster
 from pakta.ledger import Ledger, sha256_hex
 from tests.conftest import run_pakta
+from tests.fixtures_pki import pakta_env
+from tests.test_concurrency import (
+    BATCH_HEADS,
+    give,
+    hold,
+    reader_waiting,
+    rendered_batch,
+    restore,
+    workspace_copy,
+)
 
 
 def complete_and_known(folder: Path) -> int:
@@ -95,6 +107,122 @@ def test_two_renders_of_one_workspace_at_once(make_workspace: Callable[..., Path
         assert proc.returncode in (0, 2), err  # 2: the other run got there first
         assert "locked" not in err and "Traceback" not in err
     assert complete_and_known(folder) == 40
+
+
+@pytest.fixture
+def batch_ws(demo_pki_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+             tmp_path: Path) -> Path:
+    """A private workspace of 80 rendered documents with the demo PKI in pki/."""
+    return workspace_copy(rendered_batch(BATCH_HEADS, tmp_path_factory), tmp_path / "ws",
+                          demo_pki_dir)
+
+
+def sign_batch(folder: Path) -> list[str]:
+    """`pakta sign out/*.pdf --slot kepala_daerah --p12 ... --out signed --jobs 1`: one
+    key for the whole batch, as a secretariat signing on a head's behalf would."""
+    files = sorted(str(p.relative_to(folder)) for p in (folder / "out").glob("*.pdf"))
+    assert len(files) == 2 * BATCH_HEADS
+    return [sys.executable, "-m", "pakta", "sign", *files, "--slot", "kepala_daerah",
+            "--p12", "pki/signers/75.p12", "--out", "signed", "--jobs", "1"]
+
+
+def stop_signing_half_way(folder: Path, sig: signal.Signals) -> tuple[int, str, str]:
+    """Start the batch and send `sig` once a few outputs are written. The last input
+    is held (a pipe that gives its bytes only after the signal), so the batch cannot be
+    over before the signal lands. Exit code and output; the input is restored."""
+    command = sign_batch(folder)
+    last = folder / command[command.index("--slot") - 1]
+    held = {last: hold(last)}
+    proc = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=pakta_env())
+    deadline = time.monotonic() + 120
+    while len(list((folder / "signed").glob("*.pdf"))) < 5:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    while proc.poll() is None:  # stopping while it reads the held input: let it read
+        end = reader_waiting(last)
+        if end is not None:
+            give(end, held[last])
+            os.close(end)
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=120)
+    restore(held)
+    return proc.returncode, out, err
+
+
+def signed_and_verified(folder: Path) -> dict[str, str]:
+    """Every visible PDF in signed/ is whole (qpdf) and its head signature verifies
+    (pakta verify: TOTAL-PASSED on the issued document); name -> SHA-256."""
+    import json
+
+    pdfs = sorted((folder / "signed").glob("*.pdf"))
+    for pdf in pdfs:
+        check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True)
+        assert check.returncode == 0, pdf
+    report = json.loads(run_pakta("verify", "signed", "--format", "json", cwd=folder).stdout)
+    assert len(report["documents"]) == len(pdfs)
+    for doc in report["documents"]:
+        assert doc["issued"], doc["path"]
+        assert [(s["field"], s["indication"], s["intact"]) for s in doc["signatures"]] \
+            == [("kepala_daerah", "TOTAL-PASSED", True)], doc
+        # one key signed every head's document: the roster check is the only finding
+        assert all(r.startswith("wrong signer in 'kepala_daerah'") for r in doc["reasons"])
+    return {pdf.name: sha256_hex(pdf.read_bytes()) for pdf in pdfs}
+
+
+def signature_rows(folder: Path) -> dict[str, str]:
+    """The ledger's signature rows: output name -> SHA-256 after signing (one row each)."""
+    with Ledger(folder / "pakta.db") as ledger:
+        rows = ledger.signatures()
+    assert {r.slot for r in rows} <= {"kepala_daerah"}
+    named = {Path(r.path).name: r.sha256_after for r in rows}
+    assert len(named) == len(rows), "a document signed twice"
+    return named
+
+
+def test_sign_killed_half_way_resumes_and_skips_what_is_signed(batch_ws: Path) -> None:
+    code, _, _ = stop_signing_half_way(batch_ws, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    present = signed_and_verified(batch_ws)
+    assert 5 <= len(present) < 2 * BATCH_HEADS
+    rows = signature_rows(batch_ws)
+    # every row is a file present with those bytes; at most the one file written when
+    # the kill came has no row yet (the rerun records it)
+    assert all(present.get(name) == digest for name, digest in rows.items())
+    assert len(set(present) - set(rows)) <= 1
+    rerun = subprocess.run(sign_batch(batch_ws), cwd=batch_ws, capture_output=True,
+                           text=True, env=pakta_env(), timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    done = len(present)
+    assert f"{2 * BATCH_HEADS - done} signed, {done} skipped, 0 failed" in rerun.stderr
+    for name in present:
+        assert f"skipped signed/{name} (already signed)" in rerun.stdout
+    assert rerun.stdout.count("signed signed/") == 2 * BATCH_HEADS - done
+    after = signed_and_verified(batch_ws)
+    assert len(after) == 2 * BATCH_HEADS
+    assert {name: after[name] for name in present} == present  # byte for byte untouched
+    assert signature_rows(batch_ws) == after
+
+
+def test_ctrl_c_during_sign_stops_cleanly_and_a_rerun_finishes(batch_ws: Path) -> None:
+    code, out, err = stop_signing_half_way(batch_ws, signal.SIGINT)
+    assert code == 130, err
+    assert "interrupted:" in err and "run the same command again to finish" in err
+    assert "Traceback" not in err
+    assert not list((batch_ws / "signed").glob(".*.part"))
+    present = signed_and_verified(batch_ws)
+    assert 5 <= len(present) < 2 * BATCH_HEADS
+    assert signature_rows(batch_ws) == present
+    rerun = subprocess.run(sign_batch(batch_ws), cwd=batch_ws, capture_output=True,
+                           text=True, env=pakta_env(), timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{2 * BATCH_HEADS - len(present)} signed, {len(present)} skipped, 0 failed" \
+        in rerun.stderr
+    after = signed_and_verified(batch_ws)
+    assert {name: after[name] for name in present} == present
+    assert signature_rows(batch_ws) == after
 
 
 @contextmanager
