@@ -28,6 +28,7 @@ shows B-LT with OCSP responses.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import threading
@@ -466,11 +467,14 @@ def revoke(pki: DemoPki, p12: Path, passphrase: bytes, out: Path,
 
 
 # ---------------------------------------------------------------------------------------
-# The services: certomancer's Animator (WSGI) under werkzeug, on 127.0.0.1 only
+# The services, on 127.0.0.1 only: timestamps, and certomancer's Animator (WSGI) for
+# OCSP and CRLs
 
 
-def service_app(pki: DemoPki, passphrase: bytes, delay_ms: int = 0) -> Callable[..., Any]:
-    """A WSGI app answering TSA, OCSP and CRL requests; no web UI, no key download."""
+def service_app(pki: DemoPki, passphrase: bytes,
+                delay_ms: int = 0) -> tuple[Callable[..., Any], QuickTimestamper]:
+    """A WSGI app answering OCSP and CRL requests (no web UI, no key download), and the
+    timestamp responder with the demo TSA's key."""
     from certomancer.integrations.animator import Animator, AnimatorArchStore
 
     arch = _load_arch(pki, passphrase)
@@ -493,43 +497,72 @@ def service_app(pki: DemoPki, passphrase: bytes, delay_ms: int = 0) -> Callable[
                                       ("Content-Length", str(len(index)))])
             return [index]
         if delay_ms and environ.get("REQUEST_METHOD") == "POST":
-            time.sleep(delay_ms / 1000)  # a slow TSA / OCSP, for the latency benchmark
-        if path in ("/tsa", f"/{ARCH}/tsa/tsa") and environ.get("REQUEST_METHOD") == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            request = environ["wsgi.input"].read(min(length, 64 * 1024))
-            try:
-                with lock:
-                    answer = timestamps.respond(request)
-            except Exception:  # asn1crypto parses lazily: any malformed request
-                start_response("400 Bad Request", [("Content-Type", "text/plain")])
-                return [b"not a timestamp request\n"]
-            start_response("200 OK", [("Content-Type", "application/timestamp-reply"),
-                                      ("Content-Length", str(len(answer)))])
-            return [answer]
+            time.sleep(delay_ms / 1000)  # a slow OCSP responder, for the latency benchmark
         with lock:
             return animator(environ, start_response)
 
+    return app, timestamps
+
+
+def _web_app(pki: DemoPki, passphrase: bytes, delay_ms: int) -> Any:
+    """An aiohttp app: timestamps answered in the event loop (a batch sends a hundred
+    at once), OCSP and CRL requests handed to certomancer's WSGI app in a thread."""
+    from aiohttp import web
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    wsgi, quick = service_app(pki, passphrase, delay_ms)
+
+    async def timestamp(request: web.Request) -> web.Response:
+        body = await request.content.read(64 * 1024)
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)  # a slow TSA, for the latency benchmark
+        try:
+            answer = quick.respond(body)
+        except Exception:  # asn1crypto parses lazily: any malformed request
+            return web.Response(status=400, text="not a timestamp request\n")
+        return web.Response(body=answer, content_type="application/timestamp-reply")
+
+    async def certomancer(request: web.Request) -> web.Response:
+        body = await request.content.read(1024 * 1024)
+        environ = EnvironBuilder(path=request.path, method=request.method, data=body,
+                                 query_string=request.query_string,
+                                 headers=list(request.headers.items()),
+                                 base_url=f"http://{request.host}").get_environ()
+
+        def call() -> tuple[str, list[tuple[str, str]], bytes]:
+            chunks, status, headers = run_wsgi_app(wsgi, environ, buffered=True)
+            return status, list(headers.items()), b"".join(chunks)
+
+        status, headers, data = await asyncio.get_running_loop().run_in_executor(None, call)
+        kept = [(k, v) for k, v in headers if k.lower() not in ("content-length",)]
+        return web.Response(status=int(status.split()[0]), body=data, headers=kept)
+
+    app = web.Application(client_max_size=1024 * 1024)
+    for path in ("/tsa", f"/{ARCH}/tsa/tsa"):
+        app.router.add_post(path, timestamp)
+    app.router.add_route("*", "/{tail:.*}", certomancer)
     return app
 
 
-def _server(pki: DemoPki, passphrase: bytes, port: int | None, delay_ms: int) -> Any:
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            pass  # a line per request is noise in tests and in the demo
+async def _start(pki: DemoPki, passphrase: bytes, port: int | None,
+                 delay_ms: int) -> tuple[Any, int]:
+    from aiohttp import web
 
     if port is None:
         port = int(pki.urls().base.rsplit(":", 1)[1])
-    app = service_app(pki, passphrase, delay_ms)
+    elif port == 0:
+        port = free_port()
+    runner = web.AppRunner(_web_app(pki, passphrase, delay_ms), access_log=None)
+    await runner.setup()
     try:
-        if port:
-            _check_port(port)  # werkzeug would print its own message and exit
-        return make_server("127.0.0.1", port, app, threaded=True, request_handler=Quiet)
-    except (OSError, SystemExit) as exc:
-        # werkzeug prints "Address already in use" and exits; say it as pakta does
+        _check_port(port)
+        site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
         raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI (the port "
                                  "is in use, or not allowed)") from exc
+    return runner, port
 
 
 @contextmanager
@@ -540,28 +573,37 @@ def serve(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
     `port` defaults to the one the certificates name (so OCSP and CRL lookups reach it);
     port 0 picks a free one (fine for timestamps alone).
     """
-    server = _server(pki, passphrase, port, delay_ms)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    loop = asyncio.new_event_loop()
+    started = asyncio.run_coroutine_threadsafe  # after the loop runs in its thread
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        yield ServiceUrls(f"http://127.0.0.1:{server.server_port}")
+        runner, bound = started(_start(pki, passphrase, port, delay_ms), loop).result()
+        try:
+            yield ServiceUrls(f"http://127.0.0.1:{bound}")
+        finally:
+            started(runner.cleanup(), loop).result()
     finally:
-        server.shutdown()
-        server.server_close()
+        loop.call_soon_threadsafe(loop.stop)
         thread.join()
+        loop.close()
 
 
 def serve_forever(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
                   delay_ms: int = 0, ready: Callable[[ServiceUrls], None] | None = None,
                   ) -> None:
     """Serve until interrupted (`pakta pki serve`)."""
-    server = _server(pki, passphrase, port, delay_ms)
-    if ready:
-        ready(ServiceUrls(f"http://127.0.0.1:{server.server_port}"))
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+
+    async def main() -> None:
+        runner, bound = await _start(pki, passphrase, port, delay_ms)
+        if ready:
+            ready(ServiceUrls(f"http://127.0.0.1:{bound}"))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
 
 
 def _check_port(port: int) -> None:

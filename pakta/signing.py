@@ -42,6 +42,7 @@ from pakta.pades import (
 from pakta.profiles import LEVELS, Profile, load_profile
 from pakta.render import temp_path_for
 from pakta.templating import BULAN, HARI
+from pakta.timestamps import TimestampError, fetch_token
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import Signer
@@ -495,6 +496,7 @@ class Services:
 
     timestamper: Any = None
     validation_context: Any = None
+    session: Any = None  # the batch's aiohttp session
 
 
 def trust_roots(signer: Signer, extra: Sequence[Path]) -> list[Any]:
@@ -540,7 +542,7 @@ class BatchSigner:
     def services(self, session: Any) -> Services:
         from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
 
-        services = Services()
+        services = Services(session=session)
         if self.settings.tsa_url:
             services.timestamper = AIOHttpTimeStamper(self.settings.tsa_url, session,
                                                       timeout=30)
@@ -578,11 +580,14 @@ class BatchSigner:
         document = prepare_document(item.data, reader, request, self.font)
         timestamp = None
         if level == "B-T":
-            timestamper = services.timestamper
+            session, url = services.session, self.settings.tsa_url
+            assert session is not None and url is not None
 
             async def timestamp(digest: bytes) -> bytes:
-                token = await timestamper.async_timestamp(digest, "sha256")
-                return bytes(token.dump())
+                try:
+                    return await fetch_token(session, url, digest)
+                except TimestampError as exc:
+                    raise SigningError(f"{item.source}: {exc}") from exc
 
         return document.fill(await cms.sign(self.signer, document.digest, timestamp))
 

@@ -84,3 +84,71 @@ def _header(encoded: bytes) -> bytes:
     if encoded[1] < 0x80:
         return encoded[:2]
     return encoded[:2 + (encoded[1] & 0x7F)]
+
+
+# ---------------------------------------------------------------------------------------
+# Asking a timestamp service (RFC 3161 over HTTP)
+
+_SHA256 = bytes.fromhex("300d06096086480165030402010500")  # AlgorithmIdentifier sha256
+
+
+class TimestampError(Exception):
+    """The service could not be reached, refused, or answered something else."""
+
+
+def timestamp_request(digest: bytes, nonce: int) -> bytes:
+    """A TimeStampReq for a SHA-256 digest, asking for the TSA's certificate."""
+    return der(0x30, der(0x02, b"\x01"), der(0x30, _SHA256, der(0x04, digest)),
+               der(0x02, nonce.to_bytes((nonce.bit_length() + 8) // 8, "big")),
+               b"\x01\x01\xff")
+
+
+def token_from_reply(reply: bytes, digest: bytes, nonce: int) -> bytes:
+    """The TimeStampToken's DER from a TimeStampResp, checked: granted, for this digest
+    and this nonce (the signature over it is checked when the signature is verified)."""
+    from asn1crypto import parser, tsp
+
+    try:
+        # the status first: asn1crypto's TimeStampResp insists on a token, which a
+        # refusal does not carry
+        contents = parser.parse(reply)[4]
+        _, _, _, status_header, status_contents, _ = parser.parse(contents, strict=False)
+        status_info = tsp.PKIStatusInfo.load(status_header + status_contents)
+        status = status_info["status"].native
+        if status not in ("granted", "granted_with_mods"):
+            text = status_info["status_string"].native
+            raise TimestampError(f"the timestamp service refused: {status} "
+                                 f"{' '.join(text or ())}".rstrip())
+        token = tsp.TimeStampResp.load(reply)["time_stamp_token"]
+        info = token["content"]["encap_content_info"]["content"].parsed
+        imprint = info["message_imprint"]
+        if (imprint["hash_algorithm"]["algorithm"].native != "sha256"
+                or imprint["hashed_message"].native != digest):
+            raise TimestampError("the timestamp service stamped another digest")
+        if info["nonce"].native != nonce:
+            raise TimestampError("the timestamp service answered another request (nonce)")
+        return bytes(token.dump())
+    except TimestampError:
+        raise
+    except Exception as exc:  # not DER, not a TimeStampResp
+        raise TimestampError("the timestamp service's answer is not a timestamp "
+                             f"({type(exc).__name__})") from exc
+
+
+async def fetch_token(session: Any, url: str, digest: bytes, timeout: float = 30) -> bytes:
+    """One timestamp over the batch's aiohttp session."""
+    import aiohttp
+
+    nonce = secrets.randbits(63) | 1
+    try:
+        async with session.post(url, data=timestamp_request(digest, nonce),
+                                headers={"Content-Type": "application/timestamp-query"},
+                                timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            if response.status != 200:
+                raise TimestampError(f"the timestamp service {url} answered HTTP "
+                                     f"{response.status}")
+            reply = await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise TimestampError(f"cannot reach the timestamp service {url} "
+                             f"({type(exc).__name__})") from exc
+    return token_from_reply(reply, digest, nonce)

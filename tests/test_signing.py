@@ -428,3 +428,36 @@ def test_der_lengths_pdf_strings_and_the_stamp_layout() -> None:
     size = lambda stream: float(stream.split(b" Tf")[0].split()[-1])  # noqa: E731
     assert size(short) == 7.5
     assert font.width("Bupati " * 12, size(long)) <= 200 - 8
+
+
+def test_timestamp_service_down_fails_each_file_clearly(signing_ws: Path) -> None:
+    from pakta.pki import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/tsa"
+    result = sign(signing_ws, PACT, DECL, "--slot", "kepala_daerah", "--p12",
+                  "pki/signers/75.p12", "--level", "B-T", "--tsa", url, "--out", "signed")
+    assert result.returncode == 4, result.stderr
+    assert f"error: {PACT}: cannot reach the timestamp service {url} " in result.stderr
+    assert "0 signed, 0 skipped, 2 failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (signing_ws / "signed").exists() or not list((signing_ws / "signed").iterdir())
+
+
+def test_timestamp_replies_are_checked() -> None:
+    """A reply for another digest or another nonce, or not a reply at all, is refused."""
+    import hashlib
+
+    from asn1crypto import tsp
+
+    from pakta.pades import der
+    from pakta.timestamps import TimestampError, timestamp_request, token_from_reply
+
+    digest = hashlib.sha256(b"pakta").digest()
+    request = tsp.TimeStampReq.load(timestamp_request(digest, 2**62 + 5))
+    assert request["nonce"].native == 2**62 + 5 and request["cert_req"].native
+    assert request["message_imprint"]["hashed_message"].native == digest
+    with pytest.raises(TimestampError, match="not a timestamp"):
+        token_from_reply(b"<html>busy</html>", digest, 1)
+    rejection = der(0x30, der(0x30, der(0x02, b"\x02")))  # status: rejection, no token
+    with pytest.raises(TimestampError, match="refused: rejection"):
+        token_from_reply(rejection, digest, 1)
