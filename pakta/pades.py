@@ -94,8 +94,12 @@ class StampFont:
         hmtx = font["hmtx"]
         head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
         data = path.read_bytes()
+        # The subset tag comes from the font's bytes: a later signature reuses a font
+        # already in the file only when it is this very font (same glyph ids).
+        digest = hashlib.sha256(data).digest()
+        tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
         return cls(
-            name="PAKTAS+LiberationSans", glyph_of=glyph_of,
+            name=f"{tag}+LiberationSans", glyph_of=glyph_of,
             advance=[hmtx[name][0] for name in order],
             ascent=hhea.ascent, descent=hhea.descent,
             bbox=(head.xMin, head.yMin, head.xMax, head.yMax),
@@ -338,7 +342,7 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
     root = root_ref.get_object()
     if "/Perms" in root:
         raise NotFastPath("a certified document: pyHanko checks its permissions")
-    fields = {name: ref for name, _, ref in enumerate_sig_fields(reader, filled_status=False)}
+    fields = {name: ref for name, _, ref in enumerate_sig_fields(reader)}  # signed or not
     if request.slot not in fields:
         raise NotFastPath(f"no field {request.slot}")
     slot_ref = fields[request.slot]
@@ -364,19 +368,23 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
     elif "/Lock" in field:
         lock = field["/Lock"]  # indexing resolves the indirect reference; .get does not
 
-    # the stamp: its font, then its appearance stream
-    font_num = next(numbers)
-    for offset, body in enumerate(font.objects(font_num)):
-        objects[font_num + offset] = body
-    for _ in range(4):
-        next(numbers)
+    # the stamp: its font (an earlier stamp's if it is the same font), then its
+    # appearance stream
+    font_ref = _font_in_file(fields, font.name)
+    if font_ref is None:
+        font_num = next(numbers)
+        for offset, body in enumerate(font.objects(font_num)):
+            objects[font_num + offset] = body
+        for _ in range(4):
+            next(numbers)
+        font_ref = f"{font_num} 0 R"
     x0, y0, x1, y1 = (float(v) for v in field["/Rect"])
     width, height = abs(x1 - x0), abs(y1 - y0)
     content = zlib.compress(stamp_appearance(font, request.stamp_lines, width, height))
     ap_num = next(numbers)
     objects[ap_num] = _stream(
         f"/Type /XObject /Subtype /Form /BBox [0 0 {width:.2f} {height:.2f}] "
-        f"/Resources <</Font <</F1 {font_num} 0 R>>>> /Filter /FlateDecode", content)
+        f"/Resources <</Font <</F1 {font_ref}>>>> /Filter /FlateDecode", content)
 
     # the signature dictionary, with room for the CMS
     sig_num = next(numbers)
@@ -428,6 +436,24 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
     byte_range = f"/ByteRange [0 {start:<10} {end:<10} {len(signed) - end:<10}]".encode()
     at = signed.rindex(empty, 0, start)
     return PreparedDocument(signed[:at] + byte_range + signed[at + len(empty):], start, end)
+
+
+def _font_in_file(fields: dict[str, Any], name: str) -> str | None:
+    """A reference to the font `name` in the appearance of a field signed already."""
+    from pyhanko.pdf_utils import generic
+
+    for ref in fields.values():
+        try:
+            field = ref.get_object()
+            if "/V" not in field:
+                continue
+            font = (field["/AP"]["/N"]["/Resources"]["/Font"]).raw_get("/F1")
+            if (isinstance(font, generic.IndirectObject)
+                    and font.get_object().get("/BaseFont") == f"/{name}"):
+                return f"{font.idnum} {font.generation} R"
+        except (KeyError, TypeError, AttributeError):
+            continue  # another signer's appearance: not ours to reuse
+    return None
 
 
 def _parse_lock(open_slots: tuple[str, ...] | None) -> list[tuple[str, Any]]:
