@@ -2,8 +2,9 @@
 
 A file is matched by its first revision (the ledger's SHA-256 and length), never by its
 name; it is verified, every version is kept, and the canonical copy is the one with the
-most signatures. A file that matches no issued document, or whose signatures fail, is
-refused with the reason and left where it was.
+most signatures. A file that matches no issued document, whose signatures fail, or that
+was cut short (bytes after its last %%EOF: a signature revision lost half-way) is refused
+with the reason and left where it was.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ def collect_files(files: Sequence[Path], folder: Path, ledger: Ledger,
     return [collect_file(path, folder, ledger, settings) for path in files]
 
 
+def cut_short(data: bytes) -> str | None:
+    """Why a file that parses is still not whole: bytes after its last %%EOF marker.
+
+    A PDF reader finds the last complete revision and ignores what follows, so a signed
+    file cut inside its signature revision reads as the earlier, unsigned document."""
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        return None  # not a PDF at all: verification says so
+    tail = data[end + len(b"%%EOF"):]
+    if tail.strip(b"\x00\t\n\x0c\r "):
+        return (f"cut short or damaged: {len(tail)} bytes after the last %%EOF "
+                "(an incomplete revision)")
+    return None
+
+
 def collect_file(path: Path, folder: Path, ledger: Ledger,
                  settings: VerifySettings) -> CollectOutcome:
     verdict = verify_file(path, settings)
@@ -40,6 +56,9 @@ def collect_file(path: Path, folder: Path, ledger: Ledger,
         return CollectOutcome(path, "refused", verdict.doc_id,
                               reason="; ".join(verdict.reasons) or verdict.status)
     data = path.read_bytes()
+    damage = cut_short(data)
+    if damage is not None:
+        return CollectOutcome(path, "refused", verdict.doc_id, reason=damage)
     digest = sha256_hex(data)
     count = len(verdict.signatures)
     doc_id = verdict.doc_id
