@@ -117,6 +117,9 @@ class Renderer:
         folder = getattr(self.fonts, "_folder", None)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+            # Removed: nothing left for FontConfiguration.__del__, which may run as late
+            # as interpreter shutdown, when the modules it needs are already gone.
+            self.fonts._folder = None
 
     @cached_property
     def _sources_digest(self) -> Any:
@@ -494,7 +497,10 @@ def _run(
     if workers <= 1 or len(jobs) < 4:
         global _worker
         _worker = local
-        yield from map(_render_in_worker, jobs)
+        try:
+            yield from map(_render_in_worker, jobs)
+        finally:
+            _worker = None  # the caller closes it; nothing keeps it past the batch
         return
     import multiprocessing
 
