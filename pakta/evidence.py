@@ -20,8 +20,8 @@ from pathlib import Path
 from pakta import __version__
 from pakta.config import Workspace
 from pakta.errors import InputError
+from pakta.files import atomic_write
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
-from pakta.render import atomic_write
 from pakta.roster import load_roster
 from pakta.verify import BatchVerdict, make_settings, verify_paths
 

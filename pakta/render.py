@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pakta import __version__
 from pakta.config import Event, Witness
 from pakta.errors import OutputExistsError, RenderError, TemplateError
+from pakta.files import discard, temp_path_for
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.roster import RegionHead
 from pakta.templating import Catalogue, assets_dir
@@ -319,30 +320,6 @@ def file_sha256(path: Path) -> str | None:
         return sha256_hex(path.read_bytes())
     except FileNotFoundError:
         return None
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: never half a file."""
-    temp = temp_path_for(path)
-    try:
-        with open(temp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        discard(temp)
-        raise
-
-
-def discard(path: Path) -> None:
-    """Remove a temporary file if it is there; a read-only folder has none to remove."""
-    with contextlib.suppress(OSError):
-        path.unlink(missing_ok=True)
-
-
-def temp_path_for(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.part")
 
 
 _worker: Renderer | None = None

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pakta.dates import BULAN, HARI
 from pakta.errors import PdfInputError, SigningError, SigningRefused
+from pakta.files import atomic_write, temp_path_for
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.pades import (
     CmsParts,
@@ -40,8 +42,6 @@ from pakta.pades import (
     stamp_lines,
 )
 from pakta.profiles import LEVELS, Profile, load_profile
-from pakta.render import temp_path_for
-from pakta.templating import BULAN, HARI
 from pakta.timestamps import TimestampError, fetch_token
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ def stamp_font() -> Path:
     are then PDF text-space units), made once and cached. Every signature embeds it
     whole (about 12 kB compressed), so the signed file stays PDF/A and the text extracts.
     """
-    from pakta.templating import assets_dir
+    from importlib import resources
 
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pakta"
     target = cache / "LiberationSans-Regular-1000upem-latin.ttf"
@@ -292,7 +292,8 @@ def stamp_font() -> Path:
         from fontTools.ttLib import TTFont
         from fontTools.ttLib.scaleUpem import scale_upem
 
-        font = TTFont(assets_dir() / "fonts" / "LiberationSans-Regular.ttf")
+        font = TTFont(str(resources.files("pakta") / "assets" / "fonts" /
+                          "LiberationSans-Regular.ttf"))
         scale_upem(font, 1000)
         # Latin only (Indonesian names and titles) and no layout tables: small enough to
         # embed whole in every signature instead of subsetting it for each.
@@ -663,20 +664,12 @@ def long_term_context(roots: Sequence[Any], session: Any, others: Sequence[Any] 
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """A temporary file renamed into place: never half a file, even if killed. No flush
-    per file: the batch flushes once at the end (`_flush_to_disk`)."""
-    temp = temp_path_for(path)
+    """No flush per file: the batch flushes once at the end (`_flush_to_disk`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp, "wb") as out:
-            out.write(data)
-        os.replace(temp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-        raise
+        atomic_write(path, data, flush=False)
+    except OSError as exc:
+        raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
 # ---------------------------------------------------------------------------------------

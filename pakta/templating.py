@@ -19,11 +19,9 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from pakta.dates import BULAN, HARI
 from pakta.errors import TemplateError
 
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember")
 TEMPLATE_SUFFIX = ".html.j2"
 # A template declares a signature slot with an element whose id is "slot-<name>".
 SLOT_ID = re.compile(r"""id\s*=\s*["']slot-([A-Za-z0-9_]+)["']""")

@@ -185,7 +185,7 @@ def write_output(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
         return
     from pakta.errors import PaktaError
-    from pakta.render import atomic_write
+    from pakta.files import atomic_write
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
