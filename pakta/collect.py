@@ -9,13 +9,14 @@ with the reason and left where it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from pakta.ledger import CollectedRecord, Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.signing import write_atomically
-from pakta.verify import COMPLETE, INCOMPLETE, VerifySettings, verify_file
+from pakta.verify import COMPLETE, INCOMPLETE, DocumentVerdict, VerifySettings, verify_file
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,28 @@ def collect_file(path: Path, folder: Path, ledger: Ledger,
     damage = cut_short(data)
     if damage is not None:
         return CollectOutcome(path, "refused", verdict.doc_id, reason=damage)
+    with _filing_lock(folder):
+        return _file(path, data, verdict.doc_id, verdict, folder, ledger)
+
+
+@contextmanager
+def _filing_lock(folder: Path) -> Iterator[None]:
+    """One filing at a time in `folder`, across processes: recording the signatures and
+    choosing the canonical copy read the ledger and the folder, then write them, so two
+    collects of the same document at once could otherwise record a signature twice or
+    file the copy with fewer signatures last."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".filing.lock", "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _file(path: Path, data: bytes, doc_id: str, verdict: DocumentVerdict, folder: Path,
+          ledger: Ledger) -> CollectOutcome:
     digest = sha256_hex(data)
     count = len(verdict.signatures)
-    doc_id = verdict.doc_id
     version = folder / "versions" / doc_id / f"{count}sig-{digest[:12]}.pdf"
     if not version.exists():
         write_atomically(version, data)

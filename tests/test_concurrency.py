@@ -200,3 +200,40 @@ def test_two_collects_of_one_workspace_at_once(signing_ws: Path, tmp_path: Path)
     # every returned file is filed byte for byte under its document, and left in place
     assert sorted(filed.values()) == sorted(returned.values())
     assert {p.name for inbox in inboxes for p in inbox.glob("*.pdf")} == set(returned)
+
+
+def test_two_collects_of_the_same_documents_keep_the_most_signed_copy(
+        signing_ws: Path, tmp_path: Path) -> None:
+    # Returned twice: signed by the head, and again co-signed by the witness.
+    away = workspace_copy(signing_ws, tmp_path / "away")
+    from pakta.roster import load_roster
+
+    pacts = {head.code: f"out/{head.slug}-pakta-integritas.pdf"
+             for head in load_roster(signing_ws / "roster.csv")}
+    finish_all([start(away, "sign", pact, "--slot", "kepala_daerah", "--p12",
+                      f"pki/signers/{code}.p12", "--out", "head")
+                for code, pact in pacts.items()])
+    head = sorted((away / "head").glob("*.pdf"))
+    finish_all([start(away, "sign", *(str(p.relative_to(away)) for p in head), "--slot",
+                      "saksi", "--p12", "pki/witness.p12", "--out", "witness")])
+    both = sorted((away / "witness").glob("*.pdf"))
+    assert len(head) == len(both) == 4
+    inboxes = {"head": head, "witness": both}
+    for name, files in inboxes.items():
+        (signing_ws / name).mkdir()
+        for file in files:
+            shutil.copy(file, signing_ws / name / file.name.replace("-signed", ""))
+    # both runs go through the same documents in the same order at once
+    for _, err in finish_all([start(signing_ws, "collect", name) for name in inboxes]):
+        assert "4 collected, 0 refused" in err
+    with Ledger(signing_ws / "pakta.db") as ledger:
+        collected = ledger.collected()
+        signatures = ledger.signatures()
+    assert len(collected) == 8
+    # each signature recorded once, though both runs saw the head's
+    assert sorted((s.doc_id, s.slot) for s in signatures) == sorted(
+        (Path(p).stem, slot) for p in pacts.values() for slot in ("kepala_daerah", "saksi"))
+    # the filed copy is the one with both signatures, whichever run came last
+    for file in both:
+        doc_id = file.name.replace("-signed", "").removesuffix(".pdf")
+        assert (signing_ws / "collected" / f"{doc_id}.pdf").read_bytes() == file.read_bytes()
