@@ -82,6 +82,9 @@ CASES = [
     ("two `pakta sign` batches, or two `pakta collect` runs, on one workspace at once",
      "both finish, every signature and collected row kept, no 'database is locked' "
      "(tests/test_concurrency.py)"),
+    ("two `pakta collect` runs at once on versions of the same documents",
+     "each signature recorded once, the copy with the most signatures filed "
+     "(tests/test_concurrency.py)"),
 ]
 
 
