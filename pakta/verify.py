@@ -17,11 +17,14 @@ Verification is offline by default: the trust roots given, the revocation data g
 the command line (CRLs) and what the file carries (its DSS) are all that is used;
 `online=True` lets the validator fetch CRLs and OCSP responses.
 
-Speed: `verify_paths` runs `verify_file` over a process pool; each worker builds its
-validation set-up (trust manager, CRLs, lookup tables) once. Two behaviour-preserving
-fast paths are installed in the verifying process: pyHanko's byte-by-byte hex-string
-reader (a signature's /Contents is ~16 KB of hex) and asn1crypto's RFC 4518 string
-preparation (memoised: the same issuer names are compared for every file).
+Speed and memory: `iter_verdicts` runs `verify_file` over a process pool, a few chunks of
+files in flight per worker, and hands each verdict on as soon as it is known; a `Tally`
+sums the batch up without keeping the documents (`verify_paths` keeps them). Each worker
+builds its validation set-up (trust manager, CRLs, lookup tables) once. Two
+behaviour-preserving fast paths are installed in the verifying process: pyHanko's
+byte-by-byte hex-string reader (a signature's /Contents is ~16 KB of hex) and asn1crypto's
+RFC 4518 string preparation (memoised: the same issuer names are compared for every
+file).
 """
 
 from __future__ import annotations
@@ -136,11 +139,22 @@ class BatchVerdict:
     errors: tuple[str, ...] = ()  # paths of files that could not be read
     # heads (code, name, province) with no document at all in the batch
     heads_missing: tuple[tuple[str, str, str], ...] = ()
+    # When the documents were streamed (to a report, the ledger) instead of kept:
+    # how many were checked and whether every one of them was COMPLETE.
+    count: int | None = None
+    all_complete: bool | None = None
+
+    @property
+    def total(self) -> int:
+        """The number of files checked."""
+        return len(self.documents) if self.count is None else self.count
 
     @property
     def ok(self) -> bool:
         """Every expected document is there, once, COMPLETE and valid."""
-        return (bool(self.documents) and all(d.ok for d in self.documents)
+        complete = all(d.ok for d in self.documents) if self.all_complete is None \
+            else self.all_complete
+        return (self.total > 0 and complete
                 and not self.heads_without_document and not self.duplicates)
 
 
@@ -297,6 +311,7 @@ def _install_fast_paths() -> None:
             return result
 
     ntv._ldap_string_prep = ldap_string_prep  # type: ignore[method-assign]
+
     _fast_paths_installed = True
 
 
@@ -855,38 +870,66 @@ def make_settings(trust: Sequence[Path], ledger: Ledger | None,
 
 def verify_paths(files: Sequence[Path], settings: VerifySettings, *, workers: int = 1,
                  progress: Callable[[DocumentVerdict], None] | None = None) -> BatchVerdict:
-    """Verify every file (a process pool when `workers` > 1) and sum up the batch.
-
-    Each worker builds its set-up once (`_init_worker`). A worker that dies on a file
-    (a crash in a native library, the kernel's OOM killer) does not stop the batch: the
-    files not yet verified are checked again one by one, each in its own process, and
-    the one that kills its process becomes an ERROR row."""
-    verdicts: list[DocumentVerdict] = []
-
-    def done(verdict: DocumentVerdict) -> None:
-        verdicts.append(verdict)
+    """Verify every file (a process pool when `workers` > 1) and sum up the batch, with
+    every document's verdict kept. A large batch is better streamed: `iter_verdicts`
+    and a `Tally`."""
+    tally = Tally(settings, keep=True)
+    for verdict in iter_verdicts(files, settings, workers=workers):
+        tally.add(verdict)
         if progress:
             progress(verdict)
+    return tally.result()
 
+
+IN_FLIGHT_PER_WORKER = 3  # chunks queued or running per worker, beyond the one being read
+
+
+def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
+                  workers: int = 1) -> Iterator[DocumentVerdict]:
+    """Each file's verdict, in the order of `files`, as soon as it is known.
+
+    With `workers` > 1 a process pool verifies chunks of files; each worker builds its
+    set-up once (`_init_worker`). Only a few chunks per worker are in flight at a time,
+    so memory does not grow with the batch. A worker that dies on a file (a crash in a
+    native library, the kernel's OOM killer) does not stop the batch: the files not yet
+    reported are checked again one by one, each in its own process, and the one that
+    kills its process becomes an ERROR row."""
     workers = min(workers, max(1, len(files) // 4))
     if workers <= 1:
         for path in files:
-            done(verify_file(path, settings))
-        return summarise(verdicts, settings)
+            yield verify_file(path, settings)
+        return
+    from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
-    chunk = max(1, min(16, len(files) // (workers * 8)))
+    size = max(1, min(16, len(files) // (workers * 8)))
+    chunks = deque(list(files[i:i + size]) for i in range(0, len(files), size))
+    in_flight: deque[tuple[list[Path], Any]] = deque()
     pool = _pool(workers, settings)
     try:
-        for verdict in pool.map(verify_file, files, chunksize=chunk):
-            done(verdict)
-    except BrokenProcessPool:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for path in files[len(verdicts):]:
-            done(_verify_isolated(path, settings))
+        try:
+            while chunks or in_flight:
+                while chunks and len(in_flight) < workers * (IN_FLIGHT_PER_WORKER + 1):
+                    future = pool.submit(_verify_chunk, chunks[0])
+                    in_flight.append((chunks.popleft(), future))
+                chunk, future = in_flight[0]
+                verdicts = future.result()
+                in_flight.popleft()
+                yield from verdicts
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            left = [path for chunk, _ in in_flight for path in chunk]
+            left += [path for chunk in chunks for path in chunk]
+            in_flight.clear()
+            chunks.clear()
+            for path in left:
+                yield _verify_isolated(path, settings)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: only running chunks end
-    return summarise(verdicts, settings)
+
+
+def _verify_chunk(paths: list[Path]) -> list[DocumentVerdict]:
+    return [verify_file(path) for path in paths]
 
 
 def _pool(workers: int, settings: VerifySettings) -> ProcessPoolExecutor:
@@ -906,25 +949,64 @@ def _verify_isolated(path: Path, settings: VerifySettings) -> DocumentVerdict:
                 "the verifying process died on this file (hostile or broken file)",))
 
 
+class Tally:
+    """The batch's sums, one verdict at a time: what `BatchVerdict` needs besides the
+    documents themselves, which are kept only with `keep=True`."""
+
+    def __init__(self, settings: VerifySettings, *, keep: bool = False) -> None:
+        self.settings = settings
+        self.documents: list[DocumentVerdict] | None = [] if keep else None
+        self.count = 0
+        self.all_complete = True
+        self.found: Counter[str] = Counter()
+        self.codes_found: set[str] = set()
+        self.by_template: dict[str, Counter[str]] = defaultdict(Counter)
+        self.by_province: dict[str, Counter[str]] = defaultdict(Counter)
+        self.by_status: Counter[str] = Counter()
+        self.incomplete: set[str] = set()
+        self.unexpected: list[str] = []
+        self.errors: list[str] = []
+
+    def add(self, v: DocumentVerdict) -> None:
+        if self.documents is not None:
+            self.documents.append(v)
+        self.count += 1
+        self.all_complete = self.all_complete and v.ok
+        if v.doc_id:
+            self.found[v.doc_id] += 1
+        if v.region_code:
+            self.codes_found.add(v.region_code)
+        self.by_template[v.template or "-"][v.status] += 1
+        self.by_province[v.province or "-"][v.status] += 1
+        self.by_status[v.status] += 1
+        if v.status == INCOMPLETE and v.doc_id:
+            self.incomplete.add(v.doc_id)
+        if v.status == UNKNOWN:
+            self.unexpected.append(v.path)
+        if v.status == ERROR:
+            self.errors.append(v.path)
+
+    def result(self) -> BatchVerdict:
+        settings, found = self.settings, self.found
+        kept = self.documents is not None
+        return BatchVerdict(
+            documents=tuple(self.documents or ()),
+            heads_without_document=tuple(sorted(r.doc_id for r in settings.issued
+                                                if r.doc_id not in found)),
+            duplicates=tuple(sorted(d for d, n in found.items() if n > 1)),
+            by_status=dict(self.by_status),
+            by_template={k: dict(v) for k, v in sorted(self.by_template.items())},
+            by_province={k: dict(v) for k, v in sorted(self.by_province.items())},
+            incomplete=tuple(sorted(self.incomplete)),
+            unexpected=tuple(self.unexpected), errors=tuple(self.errors),
+            heads_missing=tuple((h.code, h.plain_name, h.province) for h in settings.heads
+                                if h.code not in self.codes_found),
+            count=None if kept else self.count,
+            all_complete=None if kept else self.all_complete)
+
+
 def summarise(verdicts: Sequence[DocumentVerdict], settings: VerifySettings) -> BatchVerdict:
-    found = Counter(v.doc_id for v in verdicts if v.doc_id)
-    duplicates = tuple(sorted(d for d, n in found.items() if n > 1))
-    missing = tuple(sorted(r.doc_id for r in settings.issued if r.doc_id not in found))
-    codes_found = {v.region_code for v in verdicts if v.region_code}
-    heads_missing = tuple((h.code, h.plain_name, h.province) for h in settings.heads
-                          if h.code not in codes_found)
-    by_template: dict[str, Counter[str]] = defaultdict(Counter)
-    by_province: dict[str, Counter[str]] = defaultdict(Counter)
-    for v in verdicts:
-        by_template[v.template or "-"][v.status] += 1
-        by_province[v.province or "-"][v.status] += 1
-    return BatchVerdict(
-        documents=tuple(verdicts), heads_without_document=missing, duplicates=duplicates,
-        by_status=dict(Counter(v.status for v in verdicts)),
-        by_template={k: dict(v) for k, v in sorted(by_template.items())},
-        by_province={k: dict(v) for k, v in sorted(by_province.items())},
-        incomplete=tuple(sorted({v.doc_id for v in verdicts
-                                 if v.status == INCOMPLETE and v.doc_id})),
-        unexpected=tuple(v.path for v in verdicts if v.status == UNKNOWN),
-        errors=tuple(v.path for v in verdicts if v.status == ERROR),
-        heads_missing=heads_missing)
+    tally = Tally(settings, keep=True)
+    for verdict in verdicts:
+        tally.add(verdict)
+    return tally.result()

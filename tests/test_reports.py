@@ -144,3 +144,53 @@ def test_html_report_in_headless_chromium(batch, tmp_path: Path) -> None:  # typ
     assert 'id="verdict">PROBLEMS FOUND: 5 files' in dom
     assert 'id="provinces"' in dom and "Jawa Tengah" in dom
     assert "<script>alert" not in dom  # the hostile value stayed text
+
+
+def test_streamed_reports_are_the_rendered_reports(batch) -> None:  # type: ignore[no-untyped-def]
+    """Each format's writer, fed one document at a time and then only the batch's sums
+    (no documents kept), gives exactly the report rendered from the whole batch."""
+    from datetime import UTC, datetime
+
+    from pakta.reports.verification import WRITERS
+    from pakta.verify import Tally
+
+    moment = datetime(2024, 9, 17, 9, 0, tzinfo=UTC)
+    tally = Tally(VerifySettings(trust_roots=()))
+    for d in batch.documents:
+        tally.add(d)
+    sums = tally.result()
+    assert sums.documents == () and sums.total == 5 and sums.ok is False
+    assert sums.by_status == batch.by_status and sums.errors == batch.errors
+    expected = {"text": text_report.render(batch), "csv": csv_report.render(batch),
+                "json": json_report.render(batch, moment),
+                "html": html_report.render(batch, moment)}
+    for fmt, make in WRITERS.items():
+        out = io.StringIO()
+        writer = make(out, moment) if fmt in ("json", "html") else make(out)  # type: ignore[call-arg]
+        for d in batch.documents:
+            writer.document(d)
+        writer.finish(sums)
+        assert out.getvalue() == expected[fmt], fmt
+    # an empty batch too
+    empty = Tally(VerifySettings(trust_roots=())).result()
+    for fmt, make in WRITERS.items():
+        out = io.StringIO()
+        writer = make(out, moment) if fmt in ("json", "html") else make(out)  # type: ignore[call-arg]
+        writer.finish(empty)
+        kept = summarise([], VerifySettings(trust_roots=()))
+        assert out.getvalue() == {"text": text_report.render, "csv": csv_report.render,
+                                  "json": lambda b: json_report.render(b, moment),
+                                  "html": lambda b: html_report.render(b, moment)
+                                  }[fmt](kept), fmt
+    assert json.loads(json_report.render(batch, moment))["summary"]["documents"] == 5
+
+
+def test_a_streamed_batch_is_ok_only_when_every_document_is_complete() -> None:
+    from pakta.verify import Tally
+
+    tally = Tally(VerifySettings(trust_roots=()))
+    assert not tally.result().ok  # nothing checked is not OK
+    tally.add(document("75-gorontalo-pakta-integritas", COMPLETE))
+    assert tally.result().ok and tally.result().total == 1
+    tally.add(document("71-sulawesi-utara-pakta-integritas", INCOMPLETE))
+    assert not tally.result().ok

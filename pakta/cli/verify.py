@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
 from pakta.cli import main, progress_bar
 from pakta.cli.render import write_output
+
+if TYPE_CHECKING:
+    from pakta.ledger import Ledger
+    from pakta.verify import VerifySettings
 
 
 @main.command()
@@ -46,10 +53,9 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     """
     from pakta.config import load_workspace
     from pakta.errors import ConfigError, UsageError
-    from pakta.ledger import Ledger, VerificationRecord, now_iso
-    from pakta.reports.verification import RENDERERS
+    from pakta.ledger import Ledger
     from pakta.roster import load_roster
-    from pakta.verify import collect_pdfs, make_settings, verify_paths
+    from pakta.verify import collect_pdfs, make_settings
 
     if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
         _verify_package(paths[0], fmt, output)
@@ -76,19 +82,86 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
                                  ws.template_dir if ws else None, crls, online=online,
                                  time_limit=time_limit)
         files = collect_pdfs(paths)
-        with progress_bar(len(files), "verifying") as bar:
-            batch = verify_paths(files, settings, workers=jobs or os.cpu_count() or 1,
-                                 progress=lambda verdict: bar.update(1))
-        if db is not None:
-            db.record_verifications([
-                VerificationRecord(d.doc_id, d.path, d.sha256, d.status,
-                                   "; ".join(d.reasons), now_iso()) for d in batch.documents])
+        with _report_stream(output) as out:
+            ok = _verify_streaming(files, settings, db, fmt, out,
+                                   jobs or os.cpu_count() or 1)
     finally:
         if db is not None:
             db.close()
-    write_output(RENDERERS[fmt](batch), output)
-    if not batch.ok:
+    if output is not None:
+        click.echo(f"wrote {output}", err=True)
+    if not ok:
         raise SystemExit(1)
+
+
+LEDGER_ROWS_PER_WRITE = 256
+
+
+def _verify_streaming(files: list[Path], settings: VerifySettings, db: Ledger | None,
+                      fmt: str, out: TextIO, workers: int) -> bool:
+    """Verify the files and pass each verdict on at once, to the report and (in chunks)
+    to the ledger; only the batch's sums are kept. Whether the batch is OK."""
+    from pakta.ledger import VerificationRecord, now_iso
+    from pakta.reports.verification import WRITERS
+    from pakta.verify import Tally, iter_verdicts
+
+    writer = WRITERS[fmt](out)
+    tally = Tally(settings)
+    rows: list[VerificationRecord] = []
+    with progress_bar(len(files), "verifying") as bar:
+        for d in iter_verdicts(files, settings, workers=workers):
+            bar.update(1)
+            tally.add(d)
+            writer.document(d)
+            if db is not None:
+                rows.append(VerificationRecord(d.doc_id, d.path, d.sha256, d.status,
+                                               "; ".join(d.reasons), now_iso()))
+                if len(rows) >= LEDGER_ROWS_PER_WRITE:
+                    db.record_verifications(rows)
+                    rows.clear()
+    if db is not None and rows:
+        db.record_verifications(rows)
+    batch = tally.result()
+    writer.finish(batch)
+    return batch.ok
+
+
+class _Echo:
+    """Standard output as a text stream for the report writers (through click.echo)."""
+
+    def write(self, text: str) -> int:
+        click.echo(text, nl=False)
+        return len(text)
+
+
+@contextmanager
+def _report_stream(output: Path | None) -> Iterator[TextIO]:
+    """Standard output, or a temporary file next to `output` that replaces it once the
+    report is whole: never half a report."""
+    if output is None:
+        yield cast(TextIO, _Echo())
+        return
+    from pakta.errors import PaktaError
+    from pakta.render import discard, temp_path_for
+
+    temp = temp_path_for(output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(temp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise PaktaError(f"{output}: cannot write the report ({exc.strerror})") from exc
+    try:
+        with stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, output)
+    except OSError as exc:
+        discard(temp)
+        raise PaktaError(f"{output}: cannot write the report ({exc.strerror})") from exc
+    except BaseException:
+        discard(temp)
+        raise
 
 
 @main.command()

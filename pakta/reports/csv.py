@@ -8,14 +8,17 @@ timestamps ("slot=ISO time; ..."), seconds.
 
 A cell that a spreadsheet would read as a formula (starting with = + - @ or a tab) is
 prefixed with an apostrophe.
+
+`Writer` streams it: the header at once, then a row per document as soon as it is known.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import TextIO
 
-from pakta.verify import BatchVerdict
+from pakta.verify import BatchVerdict, DocumentVerdict
 
 COLUMNS = ["path", "status", "doc_id", "template", "region_code", "province", "head",
            "signatures", "signers", "indications", "missing_slots", "reasons", "sha256",
@@ -27,20 +30,38 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _row(d: DocumentVerdict) -> list[str]:
+    indications = "; ".join(
+        f"{s.field}={s.indication}" + (f"/{s.sub_indication}" if s.sub_indication else "")
+        for s in d.signatures)
+    row = [d.path, d.status, d.doc_id, d.template, d.region_code, d.province, d.head,
+           len(d.signatures), "; ".join(s.signer_name for s in d.signatures),
+           indications, " ".join(d.missing_slots), "; ".join(d.reasons), d.sha256,
+           "yes" if d.issued else "no",
+           "; ".join(f"{s.field}={s.level}" for s in d.signatures),
+           "; ".join(f"{s.field}={s.timestamp}" for s in d.signatures if s.timestamp),
+           f"{d.seconds:.3f}"]
+    return [_cell(v) for v in row]
+
+
+class Writer:
+    """The report to a text stream: the header row now, then one row per document."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.writer = csv.writer(out, lineterminator="\n")
+        self.writer.writerow(COLUMNS)
+
+    def document(self, d: DocumentVerdict) -> None:
+        self.writer.writerow(_row(d))
+
+    def finish(self, batch: BatchVerdict) -> None:
+        pass
+
+
 def render(batch: BatchVerdict) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer = Writer(out)
     for d in batch.documents:
-        indications = "; ".join(
-            f"{s.field}={s.indication}" + (f"/{s.sub_indication}" if s.sub_indication else "")
-            for s in d.signatures)
-        row = [d.path, d.status, d.doc_id, d.template, d.region_code, d.province, d.head,
-               len(d.signatures), "; ".join(s.signer_name for s in d.signatures),
-               indications, " ".join(d.missing_slots), "; ".join(d.reasons), d.sha256,
-               "yes" if d.issued else "no",
-               "; ".join(f"{s.field}={s.level}" for s in d.signatures),
-               "; ".join(f"{s.field}={s.timestamp}" for s in d.signatures if s.timestamp),
-               f"{d.seconds:.3f}"]
-        writer.writerow([_cell(v) for v in row])
+        writer.document(d)
+    writer.finish(batch)
     return out.getvalue()

@@ -4,12 +4,17 @@ Inline CSS, no scripts, no external resources (fonts, images, links); every valu
 file, the roster or the ledger is escaped. Sections: the verdict, totals by status, the
 per-province and per-template tables, what is missing or doubtful, then each document
 with its signatures' facts.
+
+`Writer` streams it: each document is rendered as soon as it is known and kept in a
+temporary file until the summary, which comes first, is known.
 """
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from html import escape
+from typing import TextIO
 
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
@@ -145,7 +150,19 @@ def _list_section(title: str, items: list[str], section_id: str) -> str:
             f'<ul class="plain">{lis}</ul></section>')
 
 
-def render(batch: BatchVerdict, generated_at: datetime | None = None) -> str:
+ORDER = {s: i for i, s in enumerate(STATUSES[::-1])}  # problems first
+TAIL = """
+</section>
+</main></body></html>
+"""
+
+
+def _sort_key(d: DocumentVerdict) -> tuple[int, str]:
+    return ORDER.get(d.status, 0), d.path
+
+
+def _head(batch: BatchVerdict, generated_at: datetime | None) -> str:
+    """Everything before the documents."""
     moment = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
     tiles = "".join(
         f'<div class="tile" style="border-color:{COLOURS[s]}"><b>'
@@ -156,18 +173,17 @@ def render(batch: BatchVerdict, generated_at: datetime | None = None) -> str:
               "</span></div>")
     verdict = "OK" if batch.ok else "PROBLEMS FOUND"
     kind = "ok" if batch.ok else "bad"
-    order = {s: i for i, s in enumerate(STATUSES[::-1])}
-    documents = sorted(batch.documents, key=lambda d: (order.get(d.status, 0), d.path))
-    problems = [d for d in documents if d.status != "COMPLETE"]
+    total = batch.total
+    problems = total - batch.by_status.get("COMPLETE", 0)
     return f"""<!doctype html>
 <html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pakta verification report</title>
 <style>{CSS}</style></head><body>
 <header><h1>Verification report &middot; Pakta Integritas</h1>
-<p>{len(batch.documents)} files checked at {escape(moment)}</p></header>
+<p>{total} files checked at {escape(moment)}</p></header>
 <main>
-<div class="verdict {kind}" id="verdict">{verdict}: {len(batch.documents)} files</div>
+<div class="verdict {kind}" id="verdict">{verdict}: {total} files</div>
 <div class="tiles" id="summary">{tiles}</div>
 <section><h2>Per province</h2>{_count_table("provinces", "Province", batch.by_province)}
 </section>
@@ -179,9 +195,41 @@ def render(batch: BatchVerdict, generated_at: datetime | None = None) -> str:
 {_list_section("Files that belong to no issued document", list(batch.unexpected),
                "unexpected")}
 {_list_section("Unreadable files", list(batch.errors), "errors")}
-<section id="documents"><h2>Documents ({len(documents)}; {len(problems)} with problems
+<section id="documents"><h2>Documents ({total}; {problems} with problems
 first)</h2>
-{''.join(_document(d) for d in documents)}
-</section>
-</main></body></html>
 """
+
+
+class Writer:
+    """The report to a text stream, the same as `render` gives. Each document is
+    rendered as soon as it is known and waits in a temporary file; only its place in
+    the report's order (status, path) is kept in memory."""
+
+    def __init__(self, out: TextIO, generated_at: datetime | None = None) -> None:
+        self.out = out
+        self.generated_at = generated_at
+        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
+        self.index: list[tuple[int, str, int, int, int]] = []
+
+    def document(self, d: DocumentVerdict) -> None:
+        data = _document(d).encode("utf-8")
+        offset = self.spool.tell()
+        self.spool.write(data)
+        self.index.append((*_sort_key(d), len(self.index), offset, len(data)))
+
+    def finish(self, batch: BatchVerdict) -> None:
+        try:
+            self.out.write(_head(batch, self.generated_at))
+            self.index.sort()
+            for *_, offset, length in self.index:
+                self.spool.seek(offset)
+                self.out.write(self.spool.read(length).decode("utf-8"))
+            self.out.write(TAIL)
+        finally:
+            self.spool.close()
+
+
+def render(batch: BatchVerdict, generated_at: datetime | None = None) -> str:
+    documents = sorted(batch.documents, key=_sort_key)
+    return (_head(batch, generated_at) + "".join(_document(d) for d in documents)
+            + TAIL)

@@ -1,6 +1,12 @@
-"""The terminal report of `pakta verify`: a block per document, then the summary."""
+"""The terminal report of `pakta verify`: a block per document, then the summary.
+
+`Writer` streams it: each document's block is written as soon as it is known.
+"""
 
 from __future__ import annotations
+
+import io
+from typing import TextIO
 
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
@@ -36,11 +42,21 @@ def _list(title: str, items: list[str], limit: int = 20) -> list[str]:
     return lines
 
 
-def render(batch: BatchVerdict) -> str:
-    lines: list[str] = []
-    for d in batch.documents:
-        lines.extend(_document(d))
-    lines += ["", "Summary", "-------"]
+class Writer:
+    """The report to a text stream, one document at a time, the summary at the end."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def document(self, d: DocumentVerdict) -> None:
+        self.out.write("\n".join(_document(d)) + "\n")
+
+    def finish(self, batch: BatchVerdict) -> None:
+        self.out.write("\n".join(_summary(batch)) + "\n")
+
+
+def _summary(batch: BatchVerdict) -> list[str]:
+    lines = ["", "Summary", "-------"]
     lines += [f"  {status:<12} {batch.by_status.get(status, 0)}" for status in STATUSES
               if batch.by_status.get(status, 0)]
     lines += _list("issued but not found", list(batch.heads_without_document))
@@ -59,5 +75,14 @@ def render(batch: BatchVerdict) -> str:
         lines += [f"    {p:<28} " + ", ".join(f"{s} {n}" for s, n in sorted(c.items()))
                   for p, c in batch.by_province.items()]
     lines.append(f"Result: {'OK' if batch.ok else 'PROBLEMS FOUND'} "
-                 f"({len(batch.documents)} files)")
-    return "\n".join(lines) + "\n"
+                 f"({batch.total} files)")
+    return lines
+
+
+def render(batch: BatchVerdict) -> str:
+    out = io.StringIO()
+    writer = Writer(out)
+    for d in batch.documents:
+        writer.document(d)
+    writer.finish(batch)
+    return out.getvalue()
