@@ -20,11 +20,11 @@ the command line (CRLs) and what the file carries (its DSS) are all that is used
 Speed and memory: `iter_verdicts` runs `verify_file` over a process pool, a few chunks of
 files in flight per worker, and hands each verdict on as soon as it is known; a `Tally`
 sums the batch up without keeping the documents (`verify_paths` keeps them). Each worker
-builds its validation set-up (trust manager, CRLs, lookup tables) once. Two
+builds its validation set-up (trust manager, CRLs, lookup tables) once. Three
 behaviour-preserving fast paths are installed in the verifying process: pyHanko's
-byte-by-byte hex-string reader (a signature's /Contents is ~16 KB of hex) and asn1crypto's
-RFC 4518 string preparation (memoised: the same issuer names are compared for every
-file).
+byte-by-byte hex-string reader (a signature's /Contents is ~16 KB of hex), asn1crypto's
+RFC 4518 string preparation and its name comparison (both memoised: the same issuer names
+are compared for every file).
 """
 
 from __future__ import annotations
@@ -312,6 +312,27 @@ def _install_fast_paths() -> None:
 
     ntv._ldap_string_prep = ldap_string_prep  # type: ignore[method-assign]
 
+    # RFC 5280 name comparison is a function of the two encodings: its result is kept.
+    # pyHanko compares the signer's issuer with every certificate a signature carries;
+    # the ones that differ went through string preparation every time.
+    name = x509.Name
+    original_eq = name.__eq__
+    compared: dict[tuple[bytes, bytes], bool] = {}
+
+    def name_eq(self: Any, other: Any) -> bool:
+        if not isinstance(other, name):
+            return False
+        key = (self.dump(), other.dump())
+        try:
+            return compared[key]
+        except KeyError:
+            result: bool = original_eq(self, other)  # a ValueError is raised, not kept
+            if len(compared) < 100_000:
+                compared[key] = result
+            return result
+
+    name_eq.__wrapped__ = original_eq  # type: ignore[attr-defined]
+    name.__eq__ = name_eq  # type: ignore[assignment,method-assign]
     _fast_paths_installed = True
 
 
@@ -371,17 +392,18 @@ class _TimeUp(BaseException):
     the PDF or ASN.1 parsers turns it into a parse error."""
 
 
+ALARM_REPEAT_S = 0.05  # the time-up alarm again, should one be lost
+
+
 @contextmanager
 def _bounded(seconds: float, memory: int) -> Iterator[None]:
-    """A time limit (SIGALRM, main thread only) and an address-space limit for one file."""
-    main = threading.current_thread() is threading.main_thread()
-    previous = None
-    if main and seconds > 0:
-        def alarm(signum: int, frame: Any) -> None:
-            raise _TimeUp()
+    """A time limit (SIGALRM, main thread only) and an address-space limit for one file.
 
-        previous = signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+    The alarm repeats until the time-up reaches the caller: one raised while a finaliser
+    (`__del__`) or a garbage-collector callback runs is only reported, not raised, and
+    the file would otherwise be read in full. Once the body is left, an alarm that is
+    still on its way raises nothing."""
+    main = threading.current_thread() is threading.main_thread()
     limits = None
     try:
         import resource
@@ -397,16 +419,27 @@ def _bounded(seconds: float, memory: int) -> Iterator[None]:
             limits = (soft, hard)
     except (ImportError, OSError, ValueError):
         limits = None
+    timed = main and seconds > 0
+    armed = [timed]
+    previous = None
+    if timed:
+        def alarm(signum: int, frame: Any) -> None:
+            if armed[0]:
+                raise _TimeUp()
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds, ALARM_REPEAT_S)  # armed last
     try:
         yield
     finally:
+        armed[0] = False  # first: from here on an alarm raises nothing
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous or signal.SIG_DFL)
         if limits is not None:
             import resource
 
             resource.setrlimit(resource.RLIMIT_AS, limits)
-        if main and seconds > 0:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous or signal.SIG_DFL)
 
 
 # ---------------------------------------------------------------------------------------

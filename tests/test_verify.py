@@ -373,6 +373,48 @@ def test_time_limit_turns_a_slow_file_into_an_error_row(ws: Path, tmp_path: Path
     assert verify_file(signed(ws, PACT), settings_for(ws)).status == COMPLETE
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_time_up_lost_in_a_garbage_collector_callback_still_ends_the_file(
+        ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception raised inside a gc callback or a finaliser is only reported: the
+    alarm repeats until the time-up reaches `verify_file`."""
+    import gc
+    import time
+    from dataclasses import replace
+
+    from pakta import verify
+
+    original = verify._verify
+    lost = []
+
+    def busy(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    def callback(phase: str, info: object) -> None:
+        if phase == "start" and not lost:
+            lost.append(phase)
+            busy(0.3)  # the first alarm goes off in here and is swallowed
+
+    def slow(*args):  # type: ignore[no-untyped-def]
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        busy(2.0)
+        return original(*args)
+
+    monkeypatch.setattr(verify, "_verify", slow)
+    hasty = replace(settings_for(ws), time_limit=0.1)
+    started = time.monotonic()
+    verdict = verify_file(signed(ws, PACT), hasty)
+    assert lost and verdict.status == ERROR, verdict
+    assert "not verified within" in verdict.reasons[0]
+    assert time.monotonic() - started < 1.5
+
+
 def test_duplicates_and_missing_documents(ws: Path, batch_settings: VerifySettings,
                                           tmp_path: Path) -> None:
     shutil.copy(signed(ws, PACT), tmp_path / "a.pdf")
@@ -396,6 +438,30 @@ def test_missing_trust_root_is_bad_input(tmp_path: Path) -> None:
         load_trust_roots([tmp_path / "junk.pem"])
     with pytest.raises(InputError, match="not a certificate revocation list"):
         load_crls([tmp_path / "junk.pem"])
+
+
+NAMES = ["Pakta Demo Signing CA", "pakta  demo signing ca", "PAKTA Demo Root CA",
+         "Kab. Tegal", "kab. tegal ", "K\u00e4b Tegal", "Kab. Tegal\u00ad"]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(a=st.sampled_from(NAMES), b=st.sampled_from(NAMES),
+       printable=st.booleans(), org=st.sampled_from([None, "Bawaslu", "BAWASLU"]))
+def test_memoised_name_comparison_matches_asn1crypto(a: str, b: str, printable: bool,
+                                                    org: str | None) -> None:
+    from asn1crypto import x509
+
+    from pakta.verify import _install_fast_paths
+
+    _install_fast_paths()
+    first = x509.Name.build({"common_name": a, **({"organization_name": org} if org else {})},
+                            use_printable=printable)
+    second = x509.Name.build({"common_name": b})
+    original = x509.Name.__eq__.__wrapped__  # type: ignore[attr-defined]
+    for left, right in ((first, second), (second, first), (first, first)):
+        again = x509.Name.load(left.dump())
+        assert (left == right) == original(left, right) == (again == right)
+    assert (first == "not a name") is False
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
