@@ -21,7 +21,7 @@ from benchmarks.synthetic import synthetic_roster
 from pakta.ledger import Ledger, sha256_hex
 from tests.fixtures_pki import pakta_env
 
-BATCH_HEADS = 40  # 80 documents: enough for two processes to overlap for seconds
+BATCH_HEADS = 40  # 80 documents: a batch long enough to stop half-way, or to interleave two
 _rendered: dict[int, Path] = {}
 
 
