@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pakta.files import atomic_write
 from pakta.ledger import CollectedRecord, Ledger, SignatureRecord, now_iso, sha256_hex
-from pakta.signing import write_atomically
+from pakta.pades import cut_short
 from pakta.verify import COMPLETE, INCOMPLETE, DocumentVerdict, VerifySettings, verify_file
 
 
@@ -35,21 +36,6 @@ def collect_files(files: Sequence[Path], folder: Path, ledger: Ledger,
     return [collect_file(path, folder, ledger, settings) for path in files]
 
 
-def cut_short(data: bytes) -> str | None:
-    """Why a file that parses is still not whole: bytes after its last %%EOF marker.
-
-    A PDF reader finds the last complete revision and ignores what follows, so a signed
-    file cut inside its signature revision reads as the earlier, unsigned document."""
-    end = data.rfind(b"%%EOF")
-    if end < 0:
-        return None  # not a PDF at all: verification says so
-    tail = data[end + len(b"%%EOF"):]
-    if tail.strip(b"\x00\t\n\x0c\r "):
-        return (f"cut short or damaged: {len(tail)} bytes after the last %%EOF "
-                "(an incomplete revision)")
-    return None
-
-
 def collect_file(path: Path, folder: Path, ledger: Ledger,
                  settings: VerifySettings) -> CollectOutcome:
     verdict = verify_file(path, settings)
@@ -57,6 +43,9 @@ def collect_file(path: Path, folder: Path, ledger: Ledger,
         return CollectOutcome(path, "refused", verdict.doc_id,
                               reason="; ".join(verdict.reasons) or verdict.status)
     data = path.read_bytes()
+    if sha256_hex(data) != verdict.sha256:  # replaced between checking and filing
+        return CollectOutcome(path, "refused", verdict.doc_id,
+                              reason="the file changed while it was being collected")
     damage = cut_short(data)
     if damage is not None:
         return CollectOutcome(path, "refused", verdict.doc_id, reason=damage)
@@ -84,7 +73,7 @@ def _file(path: Path, data: bytes, doc_id: str, verdict: DocumentVerdict, folder
     count = len(verdict.signatures)
     version = folder / "versions" / doc_id / f"{count}sig-{digest[:12]}.pdf"
     if not version.exists():
-        write_atomically(version, data)
+        _write(version, data)
     new = ledger.record_collected(CollectedRecord(doc_id, str(version), digest, count,
                                                   str(path), now_iso()))
     for sig in verdict.signatures:
@@ -100,5 +89,12 @@ def _file(path: Path, data: bytes, doc_id: str, verdict: DocumentVerdict, folder
         return CollectOutcome(path, action, doc_id, canonical, count,
                               reason=f"the filed copy has {filed.get(current, 0)} "
                               f"signature(s); this file has {count}")
-    write_atomically(canonical, data)
+    _write(canonical, data)
     return CollectOutcome(path, "filed", doc_id, canonical, count)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Flushed to disk before the ledger says it is filed (a collect is one file at a
+    time, not a batch that flushes once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, data)

@@ -41,6 +41,21 @@ _DUMMY_DIGEST = hashlib.sha256(b"pakta: the message digest goes here").digest()
 _TIMESTAMP_TOKEN_OID = bytes.fromhex("060b2a864886f70d010910020e")  # 1.2.840.113549.1.9.16.2.14
 
 
+def cut_short(data: bytes) -> str | None:
+    """Why a file that parses is still not whole: bytes after its last %%EOF marker.
+
+    A PDF reader finds the last complete revision and ignores what follows, so a signed
+    file cut inside its signature revision reads as the earlier, unsigned document."""
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        return None  # not a PDF at all: verification says so
+    tail = data[end + len(b"%%EOF"):]
+    if tail.strip(b"\x00\t\n\x0c\r "):
+        return (f"cut short or damaged: {len(tail)} bytes after the last %%EOF "
+                "(an incomplete revision)")
+    return None
+
+
 class NotFastPath(Exception):
     """The document needs pyHanko's general signer."""
 

@@ -37,6 +37,7 @@ from pakta.pades import (
     NotFastPath,
     SignatureRequest,
     StampFont,
+    cut_short,
     prepare_document,
     pyhanko_stamp_style,
     stamp_lines,
@@ -365,6 +366,9 @@ def read_pdf(source: Path) -> tuple[bytes, Any]:
         raise PdfInputError(f"{source}: cannot read ({exc.strerror})") from exc
     if not data.startswith(b"%PDF-"):
         raise PdfInputError(f"{source}: not a PDF file")
+    damage = cut_short(data)  # a reader would take the last whole revision and go on
+    if damage is not None:
+        raise PdfInputError(f"{source}: {damage}")
     try:
         reader = PdfFileReader(io.BytesIO(data))
         encrypted = reader.encrypted

@@ -61,9 +61,8 @@ CASES = [
      "refused with the reason per file, exit 3, no traceback, nothing written, no ledger "
      "row (tests/test_hostile_cases.py)"),
     ("signed PDF cut short within 1 KB after its first revision, given to `pakta sign`",
-     "known gap: read as the unsigned document and signed, the cut bytes kept inside; "
-     "the refusal is an expected failure until the sign command checks the end of the "
-     "file (tests/test_hostile_cases.py)"),
+     "refused: 'cut short or damaged: N bytes after the last %%EOF', exit 3, nothing "
+     "written, no ledger row (tests/test_hostile_cases.py)"),
     ("random bytes, truncated rendered or signed PDFs and PDFs with a mangled header "
      "given to `pakta collect` (hypothesis)",
      "refused with the reason per file (a file cut short inside a later revision: "
@@ -283,10 +282,6 @@ def test_sign_refuses_garbage_and_writes_nothing(
     assert ledger_rows(signing_ws) == before
 
 
-@pytest.mark.xfail(strict=True, reason="pakta sign reads a signed PDF cut within 1 KB "
-                   "after its first %%EOF as the unsigned document and signs it, junk "
-                   "bytes and all (pakta/signing.py read_pdf does not check for bytes "
-                   "after the last %%EOF)")
 def test_sign_refuses_a_signed_pdf_cut_short(signing_ws: Path) -> None:
     from tests.conftest import run_pakta
     from tests.fixtures_pki import pakta_env
@@ -305,7 +300,7 @@ def test_sign_refuses_a_signed_pdf_cut_short(signing_ws: Path) -> None:
     assert "Traceback" not in result.stderr
     assert not (signing_ws / "again").exists()
     assert ledger_rows(signing_ws) == before
-    assert result.returncode == 3 and "error: cut.pdf: " in result.stderr
+    assert result.returncode == 3 and "error: cut.pdf: cut short or damaged: " in result.stderr
 
 
 COLLECT_REFUSALS = ("not a PDF file", "unreadable PDF (PdfReadError",
