@@ -924,9 +924,9 @@ def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
     With `workers` > 1 a process pool verifies chunks of files; each worker builds its
     set-up once (`_init_worker`). Only a few chunks per worker are in flight at a time,
     so memory does not grow with the batch. A worker that dies on a file (a crash in a
-    native library, the kernel's OOM killer) does not stop the batch: the files not yet
-    reported are checked again one by one, each in its own process, and the one that
-    kills its process becomes an ERROR row."""
+    native library, the kernel's OOM killer) does not stop the batch: the files that
+    were in flight are checked again one by one, each in its own process (the one that
+    kills its process becomes an ERROR row), and the rest go on in a new pool."""
     workers = min(workers, max(1, len(files) // 4))
     if workers <= 1:
         for path in files:
@@ -937,28 +937,29 @@ def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
 
     size = max(1, min(16, len(files) // (workers * 8)))
     chunks = deque(list(files[i:i + size]) for i in range(0, len(files), size))
-    in_flight: deque[tuple[list[Path], Any]] = deque()
-    pool = _pool(workers, settings)
-    try:
+    while chunks:
+        suspects: list[Path] = []
+        pool = _pool(workers, settings)
+        in_flight: deque[tuple[list[Path], Any]] = deque()
         try:
-            while chunks or in_flight:
-                while chunks and len(in_flight) < workers * (IN_FLIGHT_PER_WORKER + 1):
-                    future = pool.submit(_verify_chunk, chunks[0])
-                    in_flight.append((chunks.popleft(), future))
-                chunk, future = in_flight[0]
-                verdicts = future.result()
-                in_flight.popleft()
-                yield from verdicts
-        except BrokenProcessPool:
-            pool.shutdown(wait=False, cancel_futures=True)
-            left = [path for chunk, _ in in_flight for path in chunk]
-            left += [path for chunk in chunks for path in chunk]
-            in_flight.clear()
-            chunks.clear()
-            for path in left:
-                yield _verify_isolated(path, settings)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: only running chunks end
+            try:
+                while chunks or in_flight:
+                    while chunks and len(in_flight) < workers * (IN_FLIGHT_PER_WORKER + 1):
+                        future = pool.submit(_verify_chunk, chunks[0])
+                        in_flight.append((chunks.popleft(), future))
+                    chunk, future = in_flight[0]
+                    verdicts = future.result()
+                    in_flight.popleft()
+                    yield from verdicts
+            except BrokenProcessPool:
+                # The files in flight are the suspects: each alone in its own process.
+                # The rest of the batch goes on in a new pool.
+                pool.shutdown(wait=False, cancel_futures=True)
+                suspects = [path for chunk, _ in in_flight for path in chunk]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: only running chunks end
+        for path in suspects:
+            yield _verify_isolated(path, settings)
 
 
 def _verify_chunk(paths: list[Path]) -> list[DocumentVerdict]:

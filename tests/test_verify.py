@@ -521,22 +521,35 @@ def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
     original = verify._verify
 
     def deadly(path, *args):  # type: ignore[no-untyped-def]
-        if path.name == "killer.pdf":
+        if path.name == "0-killer.pdf":
             os.kill(os.getpid(), signal.SIGKILL)  # like a crash in a native library
         return original(path, *args)
 
     monkeypatch.setattr(verify, "_verify", deadly)
+    isolated = []
+    alone = verify._verify_isolated
+
+    def counted(path, settings):  # type: ignore[no-untyped-def]
+        isolated.append(path)
+        return alone(path, settings)
+
+    monkeypatch.setattr(verify, "_verify_isolated", counted)
     folder = tmp_path / "batch"
     folder.mkdir()
-    for p in sorted((ws / "signed").glob("*.pdf")):
-        shutil.copy(p, folder / p.name)
-    shutil.copy(signed(ws, PACT), folder / "killer.pdf")
-    batch = verify_paths(collect_pdfs([folder]), batch_settings, workers=2)
+    shutil.copy(signed(ws, PACT), folder / "0-killer.pdf")
+    for copy in range(3):  # enough files for more chunks than are ever in flight
+        for p in sorted((ws / "signed").glob("*.pdf")):
+            shutil.copy(p, folder / f"{copy}-{p.name}")
+    files = collect_pdfs([folder])
+    batch = verify_paths(files, batch_settings, workers=2)
     rows = {Path(d.path).name: d for d in batch.documents}
-    assert len(rows) == 9
-    assert rows["killer.pdf"].status == ERROR
-    assert "died" in rows["killer.pdf"].reasons[0]
-    assert sum(d.status == COMPLETE for d in batch.documents) == 8
+    assert [d.path for d in batch.documents] == [str(p) for p in files]
+    assert len(rows) == 25
+    assert rows["0-killer.pdf"].status == ERROR
+    assert "died" in rows["0-killer.pdf"].reasons[0]
+    assert sum(d.status == COMPLETE for d in batch.documents) == 24
+    # only the files in flight when the worker died were checked one by one
+    assert len(isolated) <= 2 * (verify.IN_FLIGHT_PER_WORKER + 1) < 25
 
 
 def test_b_lt_and_b_lta_from_pakta_sign_verify_offline(ws: Path, pki_services: object,
