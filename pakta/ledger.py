@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -235,12 +235,16 @@ class Ledger:
     # signatures ------------------------------------------------------------------------
 
     def record_signature(self, record: SignatureRecord) -> None:
+        self.record_signatures([record])
+
+    def record_signatures(self, records: Sequence[SignatureRecord]) -> None:
+        """Several rows in one transaction (a batch records them as they come in)."""
         with self._write() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO signatures (doc_id, slot, signer_name, cert_sha256, signed_at,"
                 " sha256_after, path) VALUES (?,?,?,?,?,?,?)",
-                (record.doc_id, record.slot, record.signer_name, record.cert_sha256,
-                 record.signed_at, record.sha256_after, record.path),
+                [(r.doc_id, r.slot, r.signer_name, r.cert_sha256, r.signed_at,
+                  r.sha256_after, r.path) for r in records],
             )
 
     def signatures(self, doc_id: str | None = None) -> list[SignatureRecord]:

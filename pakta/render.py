@@ -266,6 +266,9 @@ def add_signature_fields(pdf: pydyf.PDF, slots: Sequence[SlotBox]) -> None:
     if form is None:
         form = pydyf.Dictionary({"Fields": pydyf.Array()})
         pdf.catalog["AcroForm"] = form
+    # SignaturesExist | AppendOnly: the document has signature fields, and an editor must
+    # save it incrementally. Set now, signing never has to rewrite the catalog.
+    form["SigFlags"] = 3
     for slot in slots:
         page = pdf.objects[page_numbers[slot.page]]
         x1, y1, x2, y2 = slot.rect

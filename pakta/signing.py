@@ -794,7 +794,9 @@ def sign_files(
     record = ledger.record_signature if ledger is not None else (lambda r: None)
     try:
         if jobs > 1 and key_source is not None and len(sources) > 1:
-            return _sign_in_processes(sources, plan, key_source, jobs, record, progress)
+            record_many = ledger.record_signatures if ledger is not None else (lambda r: None)
+            return _sign_in_processes(sources, plan, key_source, jobs, record_many,
+                                      progress)
         return _sign_some(sources, BatchSigner(signer, settings), plan, ledger, record,
                           progress)
     finally:
@@ -863,7 +865,7 @@ def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
 
 
 def _sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: KeySource,
-                       jobs: int, record: Callable[[SignatureRecord], None],
+                       jobs: int, record: Callable[[list[SignatureRecord]], None],
                        progress: Callable[[SignOutcome], None] | None) -> SignSummary:
     import multiprocessing
     import queue
@@ -890,11 +892,19 @@ def _sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: Key
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main_thread else None
+    rows: list[SignatureRecord] = []  # recorded 64 at a time, or when the workers pause
+
+    def record_rows() -> None:
+        if rows:
+            record(rows)
+            rows.clear()
+
     try:
         while running:
             try:
-                message = results.get(timeout=1)
+                message = results.get(timeout=0.05 if rows else 1)
             except queue.Empty:
+                record_rows()
                 if all(not w.is_alive() for w in workers) and results.empty():
                     break  # a worker died without saying so; its files are reported below
                 continue
@@ -903,12 +913,15 @@ def _sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: Key
                 continue
             outcome, row = message
             if row is not None:
-                record(row)
+                rows.append(row)
+                if len(rows) >= 64:
+                    record_rows()
             if outcome.error != NOT_STARTED:
                 summary.outcomes.append(outcome)
                 if progress:
                     progress(outcome)
     finally:
+        record_rows()
         if in_main_thread:
             signal.signal(signal.SIGINT, previous)
     for worker in workers:
