@@ -201,17 +201,11 @@ def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
     from pkcs11 import KeyType, ObjectClass
     from pkcs11 import exceptions as p11
     from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.keys import load_cert_from_pemder
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     if not module.is_file():
         raise SigningRefused(f"{module}: PKCS#11 module not found")
-    ca_chain = []
-    for path in chain:
-        try:
-            ca_chain.append(load_cert_from_pemder(str(path)))
-        except (OSError, ValueError) as exc:
-            raise SigningRefused(f"{path}: not a certificate file") from exc
+    ca_chain = load_certificates(chain)
     where = f"{module} token '{token_label}'"
     try:
         session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(
@@ -506,16 +500,22 @@ class Services:
 
 def trust_roots(signer: Signer, extra: Sequence[Path]) -> list[Any]:
     """Self-signed certificates of the signer's chain plus the roots given."""
+    # asn1crypto answers "no", "maybe" or "yes" (a non-empty string either way)
+    return [c for c in signer.cert_registry if c.self_signed != "no"] + \
+        load_certificates(extra)
+
+
+def load_certificates(paths: Sequence[Path]) -> list[Any]:
+    """PEM or DER certificate files; a file that is none says which."""
     from pyhanko.keys import load_cert_from_pemder
 
-    # asn1crypto answers "no", "maybe" or "yes" (a non-empty string either way)
-    roots = [c for c in signer.cert_registry if c.self_signed != "no"]
-    for path in extra:
+    certificates = []
+    for path in paths:
         try:
-            roots.append(load_cert_from_pemder(str(path)))
+            certificates.append(load_cert_from_pemder(str(path)))
         except (OSError, ValueError) as exc:
             raise SigningRefused(f"{path}: not a certificate file") from exc
-    return roots
+    return certificates
 
 
 class BatchSigner:
@@ -944,14 +944,7 @@ def renew_timestamps(
 ) -> SignSummary:
     """Extend the archive timestamp chain of B-LTA files: validation data for the last
     document timestamp goes into the DSS, then a new document timestamp covers it all."""
-    from pyhanko.keys import load_cert_from_pemder
-
-    roots = []
-    for path in trust:
-        try:
-            roots.append(load_cert_from_pemder(str(path)))
-        except (OSError, ValueError) as exc:
-            raise SigningRefused(f"{path}: not a certificate file") from exc
+    roots = load_certificates(trust)
     if not roots:
         raise SigningRefused("renewing a timestamp needs the trust root (--trust ROOT.pem)")
 
