@@ -45,6 +45,7 @@ from typing import Any
 
 from pakta.errors import InputError
 from pakta.ledger import DocumentRecord, Ledger, first_revision_length, sha256_hex
+from pakta.pades import cut_short
 from pakta.regions import name_key
 from pakta.roster import RegionHead
 from pakta.status import HEAD_SLOT, WITNESS_SLOT
@@ -496,6 +497,9 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
 
     if not data.startswith(b"%PDF-"):
         return DocumentVerdict(str(path), digest, ERROR, ("not a PDF file",))
+    damage = cut_short(data)  # a reader would verify the last whole revision only
+    if damage is not None:
+        return DocumentVerdict(str(path), digest, ERROR, (damage,))
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     if reader.encrypted:
         return DocumentVerdict(str(path), digest, ERROR, ("encrypted PDF",))

@@ -348,6 +348,8 @@ def test_malformed_files_become_error_rows(ws: Path, batch_settings: VerifySetti
     subprocess.run(["qpdf", "--encrypt", "u", "o", "256", "--", str(signed(ws, PACT)),
                     str(bad / "encrypted.pdf")], check=True)
     (bad / "bomb.pdf").write_bytes(deflate_bomb(good))
+    # the signed file cut inside its signature revision
+    (bad / "cut-short.pdf").write_bytes(good[: len(rendered(ws, PACT)) + 700])
     shutil.copy(signed(ws, DECL), bad / "good.pdf")
     batch = verify_paths(collect_pdfs([bad]), batch_settings, workers=2)
     rows = {Path(d.path).name: d for d in batch.documents}
@@ -360,6 +362,8 @@ def test_malformed_files_become_error_rows(ws: Path, batch_settings: VerifySetti
     assert rows["random.pdf"].reasons == ("not a PDF file",)
     assert rows["encrypted.pdf"].reasons == ("encrypted PDF",)
     assert rows["bomb.pdf"].status == ERROR
+    cut = rows["cut-short.pdf"]  # not the unsigned first revision, INCOMPLETE
+    assert cut.status == ERROR and cut.reasons[0].startswith("cut short or damaged: ")
     assert set(batch.errors) >= {str(bad / "empty.pdf"), str(bad / "bomb.pdf")}
     assert not batch.ok
 
