@@ -63,6 +63,9 @@ CASES = [
     ("signed PDF cut short within 1 KB after its first revision, given to `pakta sign`",
      "refused: 'cut short or damaged: N bytes after the last %%EOF', exit 3, nothing "
      "written, no ledger row (tests/test_hostile_cases.py)"),
+    ("signed PDF cut short inside its signature revision, given to `pakta verify`",
+     "an ERROR row 'cut short or damaged: N bytes after the last %%EOF', never the "
+     "earlier revision's verdict; the batch goes on (tests/test_verify.py)"),
     ("random bytes, truncated rendered or signed PDFs and PDFs with a mangled header "
      "given to `pakta collect` (hypothesis)",
      "refused with the reason per file (a file cut short inside a later revision: "
