@@ -68,7 +68,7 @@ def progress_bar(total: int, label: str) -> ProgressBar[int]:
 
 def _register() -> None:
     # Each module adds its commands to `main`; they import heavy libraries lazily.
-    from pakta.cli import render, sign, verify  # noqa: F401
+    from pakta.cli import pki, render, sign, verify  # noqa: F401
 
 
 _register()

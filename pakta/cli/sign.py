@@ -307,7 +307,3 @@ def timestamp_renew(files: tuple[Path, ...], tsa_url: str, trust: tuple[Path, ..
                                    in_place=in_place, overwrite=overwrite,
                                    progress=lambda outcome: bar.update(1))
     report(summary, "renewed")
-
-
-# The demo PKI's commands live in their own module; importing it here registers them.
-from pakta.cli import pki as _pki  # noqa: E402, F401
