@@ -301,22 +301,25 @@ def _startxref(data: bytes) -> int:
     return int(tail[at + 9:].split()[0])
 
 
-def _lock_dict(open_slots: tuple[str, ...] | None) -> str:
+def _lock_params(open_slots: tuple[str, ...] | None) -> str:
+    """A field lock's action: every field (None), or all but the slots left open."""
     if open_slots is None:
-        return "<</Type /SigFieldLock /Action /All>>"
-    fields = " ".join(_pdf_string(s) for s in open_slots)
-    return f"<</Type /SigFieldLock /Action /Exclude /Fields [{fields}]>>"
+        return "/Action /All"
+    return "/Action /Exclude /Fields [" + " ".join(_pdf_string(s) for s in open_slots) + "]"
 
 
-def _field_mdp_reference(lock: Any, catalog: str) -> str:
-    """The /Reference entry that binds a signature to its field's /Lock (FieldMDP)."""
-    action = str(lock["/Action"])
+def _existing_lock_params(lock: Any) -> str:
+    """The action of a /Lock already in the file, written as `_lock_params` writes it."""
     fields = ""
     if "/Fields" in lock:
         fields = " /Fields [" + " ".join(_pdf_string(str(f)) for f in lock["/Fields"]) + "]"
+    return f"/Action {lock['/Action']}{fields}"
+
+
+def _field_mdp_reference(params: str, catalog: str) -> str:
+    """The /Reference entry that binds a signature to its field's /Lock (FieldMDP)."""
     return (f"/Reference [<</Type /SigRef /TransformMethod /FieldMDP /Data {catalog} "
-            f"/TransformParams <</Type /TransformParams /Action {action}{fields} "
-            "/V /1.2>>>>]")
+            f"/TransformParams <</Type /TransformParams {params} /V /1.2>>>>]")
 
 
 @dataclass(frozen=True)
@@ -365,52 +368,52 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
     if "/Kids" in field or "/Rect" not in field or "/V" in field:
         raise NotFastPath("a field with separate widgets, or already signed")
 
-    size = int(trailer["/Size"])
-    numbers = iter(range(size, size + 100))
     catalog = f"{root_ref.idnum} {root_ref.generation} R"
-    objects: dict[int, bytes] = {}
+    objects: dict[int, bytes] = {}  # object number -> its body, new or changed
+    next_number = int(trailer["/Size"])
 
-    # field locks, in the first signed revision only
+    def add(body: bytes) -> int:
+        nonlocal next_number
+        objects[next_number] = body
+        next_number += 1
+        return next_number - 1
+
+    # field locks, in the first signed revision only; the signature's FieldMDP
+    # reference repeats its own field's lock
     locks: dict[str, int] = {}
     for name, open_slots in request.locks.items():
         if name in fields and "/Lock" not in fields[name].get_object():
-            locks[name] = next(numbers)
-            objects[locks[name]] = _lock_dict(open_slots).encode()
-    lock: Any = None  # the slot's lock, which the signature's FieldMDP reference repeats
+            locks[name] = add(f"<</Type /SigFieldLock {_lock_params(open_slots)}>>".encode())
+    lock = None
     if request.slot in locks:
-        lock = generic.DictionaryObject({generic.NameObject(k): v for k, v in
-                                         _parse_lock(request.locks[request.slot])})
+        lock = _lock_params(request.locks[request.slot])
     elif "/Lock" in field:
-        lock = field["/Lock"]  # indexing resolves the indirect reference; .get does not
+        lock = _existing_lock_params(field["/Lock"])  # indexing resolves the reference
 
     # the stamp: its font (an earlier stamp's if it is the same font), then its
     # appearance stream
     font_ref = _font_in_file(fields, font.name)
     if font_ref is None:
-        font_num = next(numbers)
-        for offset, body in enumerate(font.objects(font_num)):
-            objects[font_num + offset] = body
-        for _ in range(4):
-            next(numbers)
+        font_num = next_number
+        for body in font.objects(font_num):
+            add(body)
         font_ref = f"{font_num} 0 R"
     x0, y0, x1, y1 = (float(v) for v in field["/Rect"])
     width, height = abs(x1 - x0), abs(y1 - y0)
     content = zlib.compress(stamp_appearance(font, request.stamp_lines, width, height))
-    ap_num = next(numbers)
-    objects[ap_num] = _stream(
+    ap_num = add(_stream(
         f"/Type /XObject /Subtype /Form /BBox [0 0 {width:.2f} {height:.2f}] "
-        f"/Resources <</Font <</F1 {font_ref}>>>> /Filter /FlateDecode", content)
+        f"/Resources <</Font <</F1 {font_ref}>>>> /Filter /FlateDecode", content))
 
     # the signature dictionary, with room for the CMS
-    sig_num = next(numbers)
     when = request.signing_time.astimezone(dt.UTC)
     reference = f" {_field_mdp_reference(lock, catalog)}" if lock is not None else ""
     placeholder = "0" * (2 * request.bytes_reserved)
-    objects[sig_num] = (
+    sig_num = add((
         "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
         f"/ByteRange [0 {'0' * 10} {'0' * 10} {'0' * 10}] /Contents <{placeholder}> "
         f"/M (D:{when:%Y%m%d%H%M%S}Z) /Reason {_pdf_string(request.reason)} "
-        f"/Location {_pdf_string(request.location)}{reference}>>").encode()
+        f"/Location {_pdf_string(request.location)}{reference}>>").encode())
 
     # the fields that change
     for name, ref in fields.items():
@@ -443,7 +446,7 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
         if root_ref.generation != 0:
             raise NotFastPath("a catalog of a later generation")
 
-    signed = data + _update_section(data, reader, objects, trailer, sig_num + 1)
+    signed = data + _update_section(data, reader, objects, trailer, next_number)
     start = signed.rindex(b"/Contents <" + placeholder[:64].encode()) + len(b"/Contents ")
     end = start + len(placeholder) + 2
     # /ByteRange's placeholder has the width of the numbers that replace it
@@ -469,16 +472,6 @@ def _font_in_file(fields: dict[str, Any], name: str) -> str | None:
         except (KeyError, TypeError, AttributeError):
             continue  # another signer's appearance: not ours to reuse
     return None
-
-
-def _parse_lock(open_slots: tuple[str, ...] | None) -> list[tuple[str, Any]]:
-    from pyhanko.pdf_utils import generic
-
-    if open_slots is None:
-        return [("/Action", generic.NameObject("/All"))]
-    return [("/Action", generic.NameObject("/Exclude")),
-            ("/Fields", generic.ArrayObject(generic.TextStringObject(s)
-                                            for s in open_slots))]
 
 
 def _update_section(data: bytes, reader: Any, objects: dict[int, bytes], trailer: Any,

@@ -574,15 +574,18 @@ def serve(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
     port 0 picks a free one (fine for timestamps alone).
     """
     loop = asyncio.new_event_loop()
-    started = asyncio.run_coroutine_threadsafe  # after the loop runs in its thread
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
+
+    def in_loop(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
     try:
-        runner, bound = started(_start(pki, passphrase, port, delay_ms), loop).result()
+        runner, bound = in_loop(_start(pki, passphrase, port, delay_ms))
         try:
             yield ServiceUrls(f"http://127.0.0.1:{bound}")
         finally:
-            started(runner.cleanup(), loop).result()
+            in_loop(runner.cleanup())
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()

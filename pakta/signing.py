@@ -532,8 +532,7 @@ class BatchSigner:
         self.fingerprint = cert_fingerprint(signer)
         self.font = _stamp_font_parts()
         self.style = pyhanko_stamp_style(self.font)
-        self._cms: CmsParts | None = None
-        self._cms_building: asyncio.Future[CmsParts] | None = None
+        self._cms: asyncio.Future[CmsParts] | None = None
         self.roots = (trust_roots(signer, settings.trust)
                       if settings.level in (None, "B-LT", "B-LTA") and settings.tsa_url
                       else [])
@@ -597,14 +596,11 @@ class BatchSigner:
         return document.fill(await cms.sign(self.signer, document.digest, timestamp))
 
     async def _cms_parts(self) -> CmsParts:
-        """Built once: the first document's task builds, the others wait for it."""
+        """Built once (a batch runs in one event loop): the first document's task builds,
+        the others wait for it."""
         if self._cms is None:
-            building = self._cms_building
-            if building is None or building.get_loop() is not asyncio.get_running_loop():
-                building = self._cms_building = asyncio.ensure_future(
-                    CmsParts.build(self.signer))
-            self._cms = await building
-        return self._cms
+            self._cms = asyncio.ensure_future(CmsParts.build(self.signer))
+        return await self._cms
 
     async def _sign_with_pyhanko(self, item: Prepared, services: Services,
                                  level: str) -> bytes:

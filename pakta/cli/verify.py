@@ -142,7 +142,7 @@ def _report_stream(output: Path | None) -> Iterator[TextIO]:
         yield cast(TextIO, _Echo())
         return
     from pakta.errors import PaktaError
-    from pakta.render import discard, temp_path_for
+    from pakta.files import discard, temp_path_for
 
     temp = temp_path_for(output)
     try:

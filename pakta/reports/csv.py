@@ -15,9 +15,9 @@ prefixed with an apostrophe.
 from __future__ import annotations
 
 import csv
-import io
 from typing import TextIO
 
+from pakta.reports import render_with
 from pakta.verify import BatchVerdict, DocumentVerdict
 
 COLUMNS = ["path", "status", "doc_id", "template", "region_code", "province", "head",
@@ -59,9 +59,4 @@ class Writer:
 
 
 def render(batch: BatchVerdict) -> str:
-    out = io.StringIO()
-    writer = Writer(out)
-    for d in batch.documents:
-        writer.document(d)
-    writer.finish(batch)
-    return out.getvalue()
+    return render_with(Writer, batch)

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import TextIO
 
+from pakta.reports import render_with
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
 
@@ -80,9 +80,4 @@ def _summary(batch: BatchVerdict) -> list[str]:
 
 
 def render(batch: BatchVerdict) -> str:
-    out = io.StringIO()
-    writer = Writer(out)
-    for d in batch.documents:
-        writer.document(d)
-    writer.finish(batch)
-    return out.getvalue()
+    return render_with(Writer, batch)
