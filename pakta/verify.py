@@ -400,10 +400,10 @@ ALARM_REPEAT_S = 0.05  # the time-up alarm again, should one be lost
 def _bounded(seconds: float, memory: int) -> Iterator[None]:
     """A time limit (SIGALRM, main thread only) and an address-space limit for one file.
 
-    The alarm repeats until the time-up reaches the caller: one raised while a finaliser
-    (`__del__`) or a garbage-collector callback runs is only reported, not raised, and
-    the file would otherwise be read in full. Once the body is left, an alarm that is
-    still on its way raises nothing."""
+    A time-up raised while a finaliser (`__del__`) or a garbage-collector callback runs
+    is only reported, not raised. So the alarm repeats until one reaches the caller, and
+    a body that finishes after the alarm went off is over its limit all the same: the
+    outcome does not depend on where the signal happened to land."""
     main = threading.current_thread() is threading.main_thread()
     limits = None
     try:
@@ -422,10 +422,12 @@ def _bounded(seconds: float, memory: int) -> Iterator[None]:
         limits = None
     timed = main and seconds > 0
     armed = [timed]
+    went_off = [False]
     previous = None
     if timed:
         def alarm(signum: int, frame: Any) -> None:
             if armed[0]:
+                went_off[0] = True
                 raise _TimeUp()
 
         previous = signal.signal(signal.SIGALRM, alarm)
@@ -441,6 +443,8 @@ def _bounded(seconds: float, memory: int) -> Iterator[None]:
             import resource
 
             resource.setrlimit(resource.RLIMIT_AS, limits)
+    if went_off[0]:  # reached only when the body returned: its time-up was swallowed
+        raise _TimeUp()
 
 
 # ---------------------------------------------------------------------------------------

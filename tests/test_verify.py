@@ -575,3 +575,35 @@ def test_b_lt_and_b_lta_from_pakta_sign_verify_offline(ws: Path, pki_services: o
         stamps = verdict.document_timestamps
         assert len(stamps) == (1 if level == "B-LTA" else 0)
         assert all(t.indication == PASSED for t in stamps)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_file_that_finishes_after_its_only_alarm_was_swallowed_is_still_over_time(
+        ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether the time-up reached the verifier must not decide the verdict: every
+    alarm lands in a gc callback here, and the file then verifies quickly."""
+    import gc
+    import time
+    from dataclasses import replace
+
+    from pakta import verify
+
+    original = verify._verify
+    monkeypatch.setattr(verify, "ALARM_REPEAT_S", 30.0)  # no second chance
+
+    def callback(phase: str, info: object) -> None:
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            pass
+
+    def swallowing(*args):  # type: ignore[no-untyped-def]
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        return original(*args)
+
+    monkeypatch.setattr(verify, "_verify", swallowing)
+    verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), time_limit=0.05))
+    assert verdict.status == ERROR and "not verified within" in verdict.reasons[0], verdict
