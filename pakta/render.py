@@ -29,6 +29,17 @@ from pakta.errors import OutputExistsError, RenderError, TemplateError
 from pakta.files import discard, temp_path_for
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.roster import RegionHead
+from pakta.stencil import (
+    STENCIL_CSS,
+    Placement,
+    Sheet,
+    Stencil,
+    StencilBook,
+    capture,
+    stencil_document,
+)
+from pakta.stencil import paint as paint_stencils
+from pakta.stencil import placements as stencil_placements
 from pakta.templating import Catalogue, assets_dir
 
 if TYPE_CHECKING:
@@ -104,8 +115,10 @@ class Renderer:
         self.fetcher = sandboxed_fetcher([*self.catalogue.folders, assets_dir()])
         self._stylesheets: dict[str, list[weasyprint.CSS]] = {}
         self._font_css = weasyprint.CSS(
-            string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
+            string=font_face_css() + STENCIL_CSS, font_config=self.fonts,
+            url_fetcher=self.fetcher,
         )
+        self.stencils = StencilBook(self._build_stencils)
 
     def close(self) -> None:
         """Remove the font copies WeasyPrint keeps in a temporary folder.
@@ -159,30 +172,76 @@ class Renderer:
         digest.update(json.dumps(values, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
-    def layout(self, job: RenderJob) -> tuple[weasyprint.Document, tuple[SlotBox, ...]]:
+    def layout(self, job: RenderJob, stencils: bool = True) -> LaidOut:
+        """Lay a document out; its invariant blocks (see pakta.stencil) as empty boxes
+        to paint the kept drawings into, unless `stencils` is off."""
+        info = self.catalogue.info(job.template)
+        context = self.context(job)
+        if stencils:
+            context["_stencils"] = self.stencils
+            self.stencils.start(job.template)
+        html = self.catalogue.render(job.template, context)
+        if stencils and self.stencils.build_missing(html):
+            self.stencils.start(job.template)
+            html = self.catalogue.render(job.template, context)  # now with empty boxes
+        document = self._weasyprint_render(job.template, html, info.path.parent)
+        placed, misfits = (stencil_placements(document, self.stencils.used) if stencils
+                           else ([], []))
+        if misfits:  # a box did not land as its block would: those blocks in place
+            self.stencils.drop(misfits)
+            return self.layout(job)
+        return LaidOut(document, slot_boxes(document, info.slots, job.template), placed)
+
+    def _weasyprint_render(self, template: str, html: str, folder: Path
+                           ) -> weasyprint.Document:
         import weasyprint
         from weasyprint.urls import FatalURLFetchingError
 
-        info = self.catalogue.info(job.template)
-        html = self.catalogue.render(job.template, self.context(job))
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=info.path.parent.as_uri() + "/",
-                url_fetcher=self.fetcher,
-            ).render(stylesheets=self.stylesheets(job.template), font_config=self.fonts)
+            return weasyprint.HTML(
+                string=html, base_url=folder.as_uri() + "/", url_fetcher=self.fetcher,
+            ).render(stylesheets=self.stylesheets(template), font_config=self.fonts)
         except FatalURLFetchingError as exc:
             # The sandbox's refusal arrives wrapped by WeasyPrint; report the refusal.
             cause = exc.__cause__ if isinstance(exc.__cause__, BlockedResource) else exc
-            raise TemplateError(f"template '{job.template}': {cause}") from exc
-        return document, slot_boxes(document, info.slots, job.template)
+            raise TemplateError(f"template '{template}': {cause}") from exc
+
+    def _build_stencils(self, blocks: dict[str, str], html: str
+                        ) -> dict[str, Stencil | None]:
+        """The blocks painted once, one per page, with one subset of each font; a
+        block that does not fit on one page is not a stencil (None)."""
+        template = self.stencils.template
+        folder = self.catalogue.info(template).path.parent
+        document = self._weasyprint_render(
+            template, stencil_document(html, blocks), folder)
+        boxes = [page.anchors.get(f"stencil-{key}")
+                 for key, page in zip(blocks, document.pages, strict=False)]
+        if len(document.pages) != len(blocks) or None in boxes:
+            return dict.fromkeys(blocks)
+        captured: list[tuple[list[float], list[int], Sheet]] = []
+        document.write_pdf(pdf_variant=PDF_VARIANT,
+                           finisher=lambda _doc, pdf: captured.append(capture(pdf)))
+        heights, forms, sheet = captured[0]
+        return {key: Stencil(key, tuple(box), height, sheet, form)  # type: ignore[arg-type]
+                for key, box, height, form in zip(blocks, boxes, heights, forms,
+                                                  strict=True)}
 
     def render(self, job: RenderJob) -> RenderedDocument:
-        document, slots = self.layout(job)
-        pdf = document.write_pdf(
-            pdf_variant=PDF_VARIANT,
-            finisher=lambda _doc, pdf: add_signature_fields(pdf, slots),
-        )
-        return RenderedDocument(job, pdf, slots, self.input_fingerprint(job))
+        laid_out = self.layout(job)
+
+        def finish(_doc: weasyprint.Document, pdf: pydyf.PDF) -> None:
+            paint_stencils(pdf, laid_out.stencils)
+            add_signature_fields(pdf, laid_out.slots)
+
+        pdf = laid_out.document.write_pdf(pdf_variant=PDF_VARIANT, finisher=finish)
+        return RenderedDocument(job, pdf, laid_out.slots, self.input_fingerprint(job))
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    document: weasyprint.Document
+    slots: tuple[SlotBox, ...]
+    stencils: list[Placement]
 
 
 def font_face_css() -> str:

@@ -21,6 +21,7 @@ import jinja2.meta
 
 from pakta.dates import BULAN, HARI
 from pakta.errors import TemplateError
+from pakta.stencil import stencil_call
 
 TEMPLATE_SUFFIX = ".html.j2"
 # A template declares a signature slot with an element whose id is "slot-<name>".
@@ -78,6 +79,7 @@ class Catalogue:
         )
         env.filters["tanggal"] = tanggal
         env.filters["hari"] = hari
+        env.globals["stencil"] = stencil_call
         return env
 
     def names(self) -> list[str]:
@@ -135,6 +137,7 @@ class Catalogue:
         slots = tuple(dict.fromkeys(m for s in sources for m in SLOT_ID.findall(s)))
         # A variable one template of the chain sets is not one the context must give.
         variables -= {m for s in sources for m in SET_NAME.findall(s)}
+        variables -= set(env.globals)
         return TemplateInfo(
             name=name,
             path=path,

@@ -94,7 +94,7 @@ def test_signature_fields_sit_on_the_slot_boxes(rendered_workspace: Path) -> Non
     renderer = Renderer([ws.template_dir], ws.event, ws.witness)
     job = next(j for j in plan_jobs(load_roster(ws.roster), ["pakta-integritas"], ws.out)
                if j.head.code == "75")
-    _, boxes = renderer.layout(job)
+    boxes = renderer.layout(job).slots
     with job.out_path.open("rb") as f:
         reader = PdfFileReader(f)
         fields = {name: obj for name, value, obj in enumerate_sig_fields(reader)}
@@ -116,8 +116,8 @@ def test_long_name_moves_the_field_with_the_block(make_workspace: Callable[..., 
     ws = load_workspace(folder)
     renderer = Renderer([ws.template_dir], ws.event, ws.witness)
     short, long = plan_jobs(load_roster(ws.roster), ["deklarasi-netralitas"], ws.out)
-    (short_box,) = renderer.layout(short)[1]
-    (long_box,) = renderer.layout(long)[1]
+    (short_box,) = renderer.layout(short).slots
+    (long_box,) = renderer.layout(long).slots
     # The identity table grows with the long name, so the block lands lower (here it
     # moves to the next page, as the block never splits across pages).
     assert (long_box.page, -long_box.rect[1]) > (short_box.page, -short_box.rect[1] + 5)
