@@ -45,6 +45,7 @@ STENCIL_CSS = f"""
 .{STENCIL_CLASS} > :first-child {{ margin-top: 0; }}
 .{STENCIL_CLASS} > :last-child {{ margin-bottom: 0; }}
 """
+VARYING = 2  # distinct contents after which a stencil() call is laid out in place
 REFERENCE = re.compile(rb"^(\d+) 0 R$")
 SUBSET_TAG = re.compile(rb"^/([A-Z]{6})\+")
 BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
@@ -115,11 +116,16 @@ class StencilBook:
         self.template = ""
         self.missing: dict[str, str] = {}  # key -> content, seen but not built yet
         self.used: list[Stencil] = []
+        # The contents built for each call of stencil() in a template: a call whose
+        # content varies per head is not worth a stencil for every head.
+        self._built_at: dict[tuple[str, int], set[str]] = {}
+        self._call = 0
 
     def start(self, template: str) -> None:
         self.template = template
         self.missing = {}
         self.used = []
+        self._call = 0
 
     def key_of(self, content: str) -> str:
         digest = hashlib.sha256(f"{self.template}\0{content}".encode())
@@ -127,8 +133,12 @@ class StencilBook:
 
     def placeholder(self, content: str) -> Markup:
         key = self.key_of(content)
+        self._call += 1
         if key not in self._stencils:
-            self.missing[key] = content
+            built = self._built_at.setdefault((self.template, self._call), set())
+            if len(built) < VARYING:
+                built.add(key)
+                self.missing[key] = content
             return inline_block(content)
         stencil = self._stencils[key]
         if stencil is None or stencil in self.used:  # twice in one document: in place
