@@ -31,6 +31,7 @@ from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.roster import RegionHead
 from pakta.stencil import (
     STENCIL_CSS,
+    Block,
     Placement,
     Sheet,
     Stencil,
@@ -190,7 +191,11 @@ class Renderer:
         if misfits:  # a box did not land as its block would: those blocks in place
             self.stencils.drop(misfits)
             return self.layout(job)
-        return LaidOut(document, slot_boxes(document, info.slots, job.template), placed)
+        inner: list[dict[str, Any]] = [{} for _ in document.pages]  # stencils' anchors
+        for placement in placed:
+            inner[placement.page].update(placement.anchors())
+        return LaidOut(document, slot_boxes(document, info.slots, job.template, inner),
+                       placed)
 
     def _weasyprint_render(self, template: str, html: str, folder: Path
                            ) -> weasyprint.Document:
@@ -206,7 +211,7 @@ class Renderer:
             cause = exc.__cause__ if isinstance(exc.__cause__, BlockedResource) else exc
             raise TemplateError(f"template '{template}': {cause}") from exc
 
-    def _build_stencils(self, blocks: dict[str, str], html: str
+    def _build_stencils(self, blocks: dict[str, Block], html: str
                         ) -> dict[str, Stencil | None]:
         """The blocks painted once, one per page, with one subset of each font; a
         block that does not fit on one page is not a stencil (None)."""
@@ -222,9 +227,12 @@ class Renderer:
         document.write_pdf(pdf_variant=PDF_VARIANT,
                            finisher=lambda _doc, pdf: captured.append(capture(pdf)))
         heights, forms, sheet = captured[0]
-        return {key: Stencil(key, tuple(box), height, sheet, form)  # type: ignore[arg-type]
-                for key, box, height, form in zip(blocks, boxes, heights, forms,
-                                                  strict=True)}
+        return {
+            key: Stencil(key, block, tuple(box), height, sheet, form,  # type: ignore[arg-type]
+                         tuple((name, tuple(inner)) for name, inner in page.anchors.items()
+                               if name != f"stencil-{key}"))
+            for (key, block), box, height, form, page in zip(
+                blocks.items(), boxes, heights, forms, document.pages, strict=True)}
 
     def render(self, job: RenderJob) -> RenderedDocument:
         laid_out = self.layout(job)
@@ -290,13 +298,17 @@ def sandboxed_fetcher(allowed: Iterable[Path]) -> Any:
 
 
 def slot_boxes(
-    document: weasyprint.Document, slots: Sequence[str], template: str
+    document: weasyprint.Document, slots: Sequence[str], template: str,
+    stencilled: Sequence[dict[str, Any]] = (),
 ) -> tuple[SlotBox, ...]:
-    """The PDF rectangle of every declared slot, taken from the layout."""
+    """The PDF rectangle of every declared slot, taken from the layout (or from the
+    stencil it is drawn with)."""
     boxes = []
     for name in slots:
         for index, page in enumerate(document.pages):
             anchor = page.anchors.get(f"slot-{name}")
+            if anchor is None and index < len(stencilled):
+                anchor = stencilled[index].get(f"slot-{name}")
             if anchor is None:
                 continue
             x1, y1, x2, y2 = anchor

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     import pydyf
@@ -51,20 +51,35 @@ SUBSET_TAG = re.compile(rb"^/([A-Z]{6})\+")
 BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in CSS px, y downward
+
+
+@dataclass(frozen=True)
+class Block:
+    """What a stencil() call wrapped: its content, and the classes of its own box (a
+    block may be, say, a floated column: `stencil("ttd kiri")`)."""
+
+    classes: str
+    content: str
+
+    def html(self, key: str | None = None, style: str = "", empty: bool = False) -> Markup:
+        anchor = f' id="stencil-{key}"' if key else ""
+        styled = f' style="{style}"' if style else ""
+        classes = escape(f"{STENCIL_CLASS} {self.classes}".strip())
+        inner = "" if empty else self.content
+        return Markup(f'<div class="{classes}"{anchor}{styled}>{inner}</div>')
+
+
 @jinja2.pass_context
-def stencil_call(context: jinja2.runtime.Context, caller: Callable[[], str]) -> Markup:
+def stencil_call(context: jinja2.runtime.Context, classes: str = "", *,
+                 caller: Callable[[], str]) -> Markup:
     """The `stencil()` Jinja global. Without a renderer's book (a plain Jinja render,
     or a document that fell back) the block is written in place, in its own box."""
-    content = str(caller())
+    block = Block(classes, str(caller()))
     book = context.get("_stencils")
     if isinstance(book, StencilBook):
-        return book.placeholder(content)
-    return inline_block(content)
-
-
-def inline_block(content: str, key: str | None = None) -> Markup:
-    anchor = f' id="stencil-{key}"' if key else ""
-    return Markup(f'<div class="{STENCIL_CLASS}"{anchor}>{content}</div>')
+        return book.placeholder(block)
+    return block.html()
 
 
 @dataclass(frozen=True)
@@ -87,10 +102,12 @@ class Sheet:
 @dataclass(frozen=True)
 class Stencil:
     key: str
-    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in CSS px on its own page
+    block: Block
+    box: Box  # on its own page
     page_height_pt: float
     sheet: Sheet
     form: int  # the index of its Form XObject in the sheet
+    anchors: tuple[tuple[str, Box], ...] = ()  # elements with an id inside (slots)
 
     @property
     def height_px(self) -> float:
@@ -101,20 +118,27 @@ class Stencil:
 class Placement:
     stencil: Stencil
     page: int
-    box: tuple[float, float, float, float]  # where its empty box landed, CSS px
+    box: Box  # where its empty box landed
+
+    def anchors(self) -> dict[str, Box]:
+        """The stencil's inner anchors where they landed in this document."""
+        dx = self.box[0] - self.stencil.box[0]
+        dy = self.box[1] - self.stencil.box[1]
+        return {name: (x1 + dx, y1 + dy, x2 + dx, y2 + dy)
+                for name, (x1, y1, x2, y2) in self.stencil.anchors}
 
 
 class StencilBook:
     """The stencils of one renderer, and the blocks the current document asks for."""
 
-    def __init__(self, build: Callable[[dict[str, str], str], dict[str, Stencil | None]]
+    def __init__(self, build: Callable[[dict[str, Block], str], dict[str, Stencil | None]]
                  ) -> None:
-        # ({key: content}, the document's HTML) -> each block rendered alone, or None
+        # ({key: block}, the document's HTML) -> each block rendered alone, or None
         # for one that cannot be a stencil (longer than a page)
         self._build = build
         self._stencils: dict[str, Stencil | None] = {}
         self.template = ""
-        self.missing: dict[str, str] = {}  # key -> content, seen but not built yet
+        self.missing: dict[str, Block] = {}  # seen but not built yet
         self.used: list[Stencil] = []
         # The contents built for each call of stencil() in a template: a call whose
         # content varies per head is not worth a stencil for every head.
@@ -127,25 +151,24 @@ class StencilBook:
         self.used = []
         self._call = 0
 
-    def key_of(self, content: str) -> str:
-        digest = hashlib.sha256(f"{self.template}\0{content}".encode())
+    def key_of(self, block: Block) -> str:
+        digest = hashlib.sha256(f"{self.template}\0{block.classes}\0{block.content}".encode())
         return digest.hexdigest()[:16]
 
-    def placeholder(self, content: str) -> Markup:
-        key = self.key_of(content)
+    def placeholder(self, block: Block) -> Markup:
+        key = self.key_of(block)
         self._call += 1
         if key not in self._stencils:
             built = self._built_at.setdefault((self.template, self._call), set())
             if len(built) < VARYING:
                 built.add(key)
-                self.missing[key] = content
-            return inline_block(content)
+                self.missing[key] = block
+            return block.html()
         stencil = self._stencils[key]
         if stencil is None or stencil in self.used:  # twice in one document: in place
-            return inline_block(content)
+            return block.html()
         self.used.append(stencil)
-        return Markup(f'<div class="{STENCIL_CLASS}" id="stencil-{key}" '
-                      f'style="height: {stencil.height_px!r}px"></div>')
+        return block.html(key, f"height: {stencil.height_px!r}px", empty=True)
 
     def drop(self, stencils: list[Stencil]) -> None:
         """Blocks that cannot be stencils here: written in place from now on."""
@@ -161,17 +184,15 @@ class StencilBook:
         return True
 
 
-def stencil_document(html: str, blocks: dict[str, str]) -> str:
+def stencil_document(html: str, blocks: dict[str, Block]) -> str:
     """The blocks alone, one per page, under the document's own <head> and <body> tag,
     so that the same stylesheets, language and inherited styles apply."""
     body = BODY_TAG.search(html)
     if body is None:
         raise ValueError("a template using stencil() needs a <body> tag")
-    new_page = ' style="break-before: page"'
-    pages = "".join(
-        f'<div class="{STENCIL_CLASS}" id="stencil-{key}"{new_page if n else ""}>'
-        f"{content}</div>"
-        for n, (key, content) in enumerate(blocks.items()))
+    # A page each, in a plain block: a floated block would not break a page itself.
+    pages = "".join(f'<div style="break-before: page">{block.html(key)}</div>'
+                    for key, block in blocks.items())
     return f"{html[:body.end()]}{pages}</body></html>"
 
 
@@ -330,7 +351,8 @@ def _copy(pdf: pydyf.PDF, sheet: Sheet) -> list[_Raw]:
 def placements(document: weasyprint.Document, used: list[Stencil]
                ) -> tuple[list[Placement], list[Stencil]]:
     """Where each used stencil's empty box landed, and the stencils whose box did not
-    land as their block would (another width: the block is not a child of <body>)."""
+    land as their block would (another width or height: the block is nested in a box
+    of another width, or its own box has vertical padding)."""
     found, misfits = [], []
     for stencil in used:
         anchor = f"stencil-{stencil.key}"
@@ -341,7 +363,8 @@ def placements(document: weasyprint.Document, used: list[Stencil]
             misfits.append(stencil)
             continue
         number, box = located
-        if abs(box[0] - stencil.box[0]) > 0.01 or abs(box[2] - stencil.box[2]) > 0.01:
+        if any(abs((box[i] - box[i - 2]) - (stencil.box[i] - stencil.box[i - 2])) > 0.01
+               for i in (2, 3)) or abs(box[0] - stencil.box[0]) > 0.01:
             misfits.append(stencil)
             continue
         found.append(Placement(stencil, number, tuple(box)))
