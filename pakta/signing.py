@@ -53,7 +53,10 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 # Room for the CMS: certificates, signature, and at B-T the timestamp token.
 BYTES_RESERVED = {"B-B": 8192, "B-T": 16384, "B-LT": 32768, "B-LTA": 32768}
-CONCURRENT_REQUESTS = 64  # per process: enough to hide a slow service behind the CPU work
+CONCURRENT_REQUESTS = 64  # per process: requests in flight to the services at once
+# Per process: files between reading and writing. More than the requests in flight, so
+# that the CPU work on other files goes on while theirs wait for a timestamp.
+FILES_IN_FLIGHT = 256
 
 
 @dataclass(frozen=True)
@@ -595,6 +598,15 @@ class BatchSigner:
 
         return document.fill(await cms.sign(self.signer, document.digest, timestamp))
 
+    async def warm_up(self) -> None:
+        """Build the CMS parts before the files start: otherwise every file's task would
+        read its file and then wait for them, and a batch would read up to
+        FILES_IN_FLIGHT files before writing its first. A failure stays in the future,
+        for each file to report."""
+        if not self.settings.certify:
+            with contextlib.suppress(Exception):
+                await self._cms_parts()
+
     async def _cms_parts(self) -> CmsParts:
         """Built once (a batch runs in one event loop): the first document's task builds,
         the others wait for it."""
@@ -688,8 +700,9 @@ async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Ser
     import aiohttp
 
     summary = SignSummary()
-    limit = asyncio.Semaphore(CONCURRENT_REQUESTS)
-    async with aiohttp.ClientSession() as session:
+    limit = asyncio.Semaphore(FILES_IN_FLIGHT)
+    connector = aiohttp.TCPConnector(limit=CONCURRENT_REQUESTS)  # the rest wait their turn
+    async with aiohttp.ClientSession(connector=connector) as session:
         services = make_services(session)
 
         async def one(source: Path) -> SignOutcome:
@@ -765,7 +778,11 @@ def _sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
             return kept(done, source)
         return finish(item, await batch.sign(item, services))
 
-    return asyncio.run(_run_batch(sources, batch.services, job, progress, stop))
+    async def run() -> SignSummary:
+        await batch.warm_up()
+        return await _run_batch(sources, batch.services, job, progress, stop)
+
+    return asyncio.run(run())
 
 
 def sign_files(
