@@ -53,9 +53,10 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 # Room for the CMS: certificates, signature, and at B-T the timestamp token.
 BYTES_RESERVED = {"B-B": 8192, "B-T": 16384, "B-LT": 32768, "B-LTA": 32768}
-CONCURRENT_REQUESTS = 64  # per process: requests in flight to the services at once
-# Per process: files between reading and writing. More than the requests in flight, so
-# that the CPU work on other files goes on while theirs wait for a timestamp.
+# Per process: files between reading and writing, each with at most one request out
+# to the services. The event loop reads a reply only between two files' CPU work, so
+# the window must hold what a worker does while a reply waits its turn, not only the
+# service's latency: with 64, B-T took 1.4x B-B against a 100 ms service.
 FILES_IN_FLIGHT = 256
 
 
@@ -701,7 +702,8 @@ async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Ser
 
     summary = SignSummary()
     limit = asyncio.Semaphore(FILES_IN_FLIGHT)
-    connector = aiohttp.TCPConnector(limit=CONCURRENT_REQUESTS)  # the rest wait their turn
+    # No file waits for a connection (aiohttp's default is 100).
+    connector = aiohttp.TCPConnector(limit=FILES_IN_FLIGHT)
     async with aiohttp.ClientSession(connector=connector) as session:
         services = make_services(session)
 

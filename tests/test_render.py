@@ -80,6 +80,14 @@ def test_pdfa_markers_fonts_and_structure(rendered_workspace: Path) -> None:
     assert "Author:          Iskandar Kamaru" in info
     assert "Keywords:        netralitas ASN" in info
     assert b"/Lang (id-ID)" in data
+    # the file identifier PDF/A requires: the input's fingerprint, as qpdf reads it
+    with Ledger(rendered_workspace / "pakta.db") as ledger:
+        record = ledger.document("71.11-bolaang-mongondow-selatan-pakta-integritas")
+    assert record is not None
+    shown = subprocess.run(["qpdf", "--show-object=trailer", str(pdf)], capture_output=True,
+                           text=True, check=True).stdout
+    identifier = record.input_sha256[:32]
+    assert f"/ID [ ({identifier}) ({identifier}) ]" in shown
 
 
 def test_signature_fields_sit_on_the_slot_boxes(rendered_workspace: Path) -> None:
