@@ -4,7 +4,8 @@
 
 Makes a synthetic national roster and the demo PKI, then times each stage of pakta and
 the matching naive baseline from ../shared/bench on the same number of documents,
-repeats, and reports medians: wall seconds, ms per document, peak memory (the whole
+repeats, and reports the pair (pakta and baseline run back to back) whose ratio is the
+median: wall seconds, ms per document, peak memory (the whole
 process tree), and the ratio pakta / naive. Writes benchmarks/results.json and
 benchmarks/results.png. Every signed file pakta produced is verified before a figure
 counts.
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,9 +102,22 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     return Run(seconds, peak, output)
 
 
-def median_run(runs: list[Run]) -> Run:
-    runs = sorted(runs, key=lambda r: r.seconds)
-    return runs[len(runs) // 2]
+def paired(repeat: int, first: Callable[[], Run], second: Callable[[], Run],
+           alternate: bool = True) -> tuple[Run, Run]:
+    """Run the two back to back `repeat` times (in turn first and second, so that a
+    machine getting slower or faster weighs on both) and return the pair whose ratio is
+    the median: on a shared machine, a pair run together is what can be compared."""
+    pairs = []
+    for i in range(repeat):
+        if alternate and i % 2:
+            b = second()
+            a = first()
+        else:
+            a = first()
+            b = second()
+        pairs.append((a, b))
+    pairs.sort(key=lambda pair: pair[0].seconds / pair[1].seconds)
+    return pairs[len(pairs) // 2]
 
 
 def make_workspace(folder: Path, heads: int) -> None:
@@ -121,14 +136,16 @@ def reset_outputs(ws: Path) -> None:
 
 
 def bench_render(ws: Path, docs: int, repeat: int) -> Row:
-    pakta_runs, naive_runs = [], []
-    for _ in range(repeat):
+    def pakta() -> Run:
         reset_outputs(ws)
-        pakta_runs.append(timed([*PAKTA, "render"], ws))
+        return timed([*PAKTA, "render"], ws)
+
+    def naive() -> Run:
         shutil.rmtree(WORK / "naive-render", ignore_errors=True)
-        naive_runs.append(timed([sys.executable, str(NAIVE / "naive_render.py"), str(docs),
-                                 str(WORK / "naive-render")], ws))
-    p, n = median_run(pakta_runs), median_run(naive_runs)
+        return timed([sys.executable, str(NAIVE / "naive_render.py"), str(docs),
+                      str(WORK / "naive-render")], ws)
+
+    p, n = paired(repeat, pakta, naive)
     return Row("render", docs, p.seconds, n.seconds, p.peak_mb, n.peak_mb, 0.5)
 
 

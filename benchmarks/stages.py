@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.run import NAIVE, PAKTA, WORK, Row, Run, make_workspace, median_run, timed
+from benchmarks.run import NAIVE, PAKTA, WORK, Row, Run, make_workspace, paired, timed
 
 PASSPHRASE = "bench-only-passphrase"  # the benchmark's throwaway demo PKI
 ENV = {"PAKTA_PASSPHRASE": PASSPHRASE}
@@ -75,12 +75,8 @@ def _naive_sign(ws: Path) -> Run:
 def bench_sign(ws: Path, docs: int, repeat: int) -> list[Row]:
     _rendered(ws)
     _ensure_pki(ws)
-    pakta_runs, naive_runs = [], []
-    for _ in range(repeat):
-        pakta_runs.append(_sign_heads(ws))
-        naive_runs.append(_naive_sign(ws))
+    p, n = paired(repeat, lambda: _sign_heads(ws), lambda: _naive_sign(ws))
     _check_all_signed(ws, docs, docs)
-    p, n = median_run(pakta_runs), median_run(naive_runs)
     return [Row("sign B-B", docs, p.seconds, n.seconds, p.peak_mb, n.peak_mb, 0.1)]
 
 
@@ -94,16 +90,14 @@ def bench_sign_bt(ws: Path, docs: int, repeat: int) -> list[Row]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(3)
     try:
-        bb, bt = [], []
-        for _ in range(repeat):
-            bb.append(_sign_heads(ws))
-            bt.append(_sign_heads(ws, "--level", "B-T", "--tsa",
-                                  f"http://127.0.0.1:{TSA_PORT}/tsa"))
+        # B-T second in every pair: the files checked below are B-T's
+        t, b = paired(repeat, lambda: _sign_heads(ws, "--level", "B-T", "--tsa",
+                                                  f"http://127.0.0.1:{TSA_PORT}/tsa"),
+                      lambda: _sign_heads(ws), alternate=False)
         _check_all_signed(ws, docs, docs)
     finally:
         server.terminate()
         server.wait()
-    b, t = median_run(bb), median_run(bt)
     return [Row("sign B-T (TSA +100 ms)", docs, t.seconds, b.seconds, t.peak_mb, b.peak_mb,
                 1.3, baseline="pakta B-B")]
 
@@ -116,15 +110,12 @@ def bench_verify(ws: Path, docs: int, repeat: int) -> list[Row]:
     _sign_heads(ws)
     _sign_witness(ws)
     _check_all_signed(ws, docs, docs + docs // 2)
-    pakta_runs, naive_runs = [], []
-    for _ in range(repeat):
-        pakta_runs.append(_pakta(ws, "verify", "signed", "--format", "csv"))
-        naive_runs.append(timed([sys.executable, str(NAIVE / "naive_verify.py"), "signed",
+    p, n = paired(repeat, lambda: _pakta(ws, "verify", "signed", "--format", "csv"),
+                  lambda: timed([sys.executable, str(NAIVE / "naive_verify.py"), "signed",
                                  "pki/root.pem"], ws))
     valid = f"{docs} docs, {docs} valid"
-    if valid not in naive_runs[0].output:
-        raise SystemExit(f"the naive verify disagrees: {naive_runs[0].output[-500:]}")
-    p, n = median_run(pakta_runs), median_run(naive_runs)
+    if valid not in n.output:
+        raise SystemExit(f"the naive verify disagrees: {n.output[-500:]}")
     return [Row("verify (roster+ledger)", docs, p.seconds, n.seconds, p.peak_mb, n.peak_mb,
                 0.5)]
 
