@@ -13,11 +13,13 @@ subsets) is kept. Every document then lays out an empty box of the block's heigh
 its place, and the kept drawing is painted into that box: the same glyphs at the same
 positions, as real text (searchable, extractable), at a fraction of the cost.
 
-A stencil is keyed by the template and the block's rendered HTML, so a block whose
-content does vary per head is simply rendered again for each distinct content; and a
-box that does not land where the block would (another width, nested elsewhere) makes
-the document fall back to the ordinary layout. The block is laid out in a box of its
-own (`display: flow-root`), so that the look does not depend on which path drew it.
+A stencil is keyed by the template, the block's classes and its rendered HTML. A call
+whose content varies per head gets a stencil for its first two contents and is then
+laid out in place; a box that does not land as the block would (another width or
+height: nested in a narrower box) makes that block fall back to the ordinary layout.
+The block has a box of its own (`display: flow-root`, or the classes it is given, like
+a floated column), so that the look does not depend on which path drew it; an element
+with an id inside it (a signature slot) is placed from the stencil's layout.
 """
 
 from __future__ import annotations
