@@ -312,9 +312,12 @@ class _Raw:
 def paint(pdf: pydyf.PDF, placements: list[Placement]) -> None:
     """Copy the sheets of the placed stencils into `pdf` (once each) and draw every
     stencil in its box."""
+    import pydyf
+
     objects = pdf.objects
     pages = pdf.pages["Kids"][::3]
     copied: dict[Sheet, list[_Raw]] = {}
+    draws: dict[int, list[bytes]] = {}  # page index -> its stencils' drawing operators
     for n, placement in enumerate(placements):
         stencil = placement.stencil
         copies = copied.get(stencil.sheet)
@@ -327,17 +330,16 @@ def paint(pdf: pydyf.PDF, placements: list[Placement]) -> None:
               - (placement.box[1] - stencil.box[1]) * PX_TO_PT)
         name = f"PaktaStencil{n}"
         resources = _resolve(objects, page["Resources"])
-        xobjects = resources.get("XObject")
-        if xobjects is None:
-            import pydyf
-
-            xobjects = resources["XObject"] = pydyf.Dictionary()
+        xobjects = resources.setdefault("XObject", pydyf.Dictionary())
         _resolve(objects, xobjects)[name] = copies[stencil.form].reference
-        contents = objects[_number(page["Contents"])]
+        draws.setdefault(placement.page, []).append(
+            f"q 1 0 0 1 {dx:.4f} {dy:.4f} cm /{name} Do Q".encode())
+    for number, operators in draws.items():
+        contents = objects[_number(objects[pages[number]]["Contents"])]
         # The page's own drawing leaves its transformation in place: wrap it, then draw
-        # the stencil from the page's untransformed space.
+        # the stencils from the page's untransformed space.
         contents.stream.insert(0, b"q")
-        contents.stream.append(f"Q q 1 0 0 1 {dx:.4f} {dy:.4f} cm /{name} Do Q".encode())
+        contents.stream.extend([b"Q", *operators])
 
 
 def _copy(pdf: pydyf.PDF, sheet: Sheet) -> list[_Raw]:
