@@ -26,14 +26,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import math
 import re
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pakta.pdfread import (
+    LeanPdf,
+    Ref,
+    SignatureField,
+    Unsupported,
+    serialize,
+    startxref,
+    text,
+)
 
 STAMP_HEADING = "Ditandatangani secara elektronik oleh"
 # A byte string the digest placeholder is found by in the signed attributes' DER.
@@ -287,20 +296,6 @@ def _pdf_string(text: str) -> str:
     return "<feff" + text.encode("utf-16-be").hex() + ">"
 
 
-def _serialize(obj: Any) -> bytes:
-    out = io.BytesIO()
-    obj.write_to_stream(out, None)
-    return out.getvalue()
-
-
-def _startxref(data: bytes) -> int:
-    tail = data[-1024:]
-    at = tail.rfind(b"startxref")
-    if at < 0:
-        raise NotFastPath("no startxref")
-    return int(tail[at + 9:].split()[0])
-
-
 def _lock_params(open_slots: tuple[str, ...] | None) -> str:
     """A field lock's action: every field (None), or all but the slots left open."""
     if open_slots is None:
@@ -308,11 +303,12 @@ def _lock_params(open_slots: tuple[str, ...] | None) -> str:
     return "/Action /Exclude /Fields [" + " ".join(_pdf_string(s) for s in open_slots) + "]"
 
 
-def _existing_lock_params(lock: Any) -> str:
+def _existing_lock_params(lock: dict[str, Any]) -> str:
     """The action of a /Lock already in the file, written as `_lock_params` writes it."""
     fields = ""
     if "/Fields" in lock:
-        fields = " /Fields [" + " ".join(_pdf_string(str(f)) for f in lock["/Fields"]) + "]"
+        names = lock["/Fields"]
+        fields = " /Fields [" + " ".join(_pdf_string(text(f)) for f in names) + "]"
     return f"/Action {lock['/Action']}{fields}"
 
 
@@ -347,30 +343,30 @@ class PreparedDocument:
                 self.data[self.contents_end - 1:])
 
 
-def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
+def prepare_document(data: bytes, pdf: LeanPdf, request: SignatureRequest,
                      font: StampFont) -> PreparedDocument:
-    """Append the signature's update to `data` (read by `reader`), with room for the CMS."""
-    from pyhanko.pdf_utils import generic
-    from pyhanko.sign.fields import enumerate_sig_fields
-
-    trailer = reader.trailer
-    if "/XRefStm" in trailer or "/Encrypt" in trailer:
-        raise NotFastPath("hybrid or encrypted file")
-    root_ref = trailer.raw_get("/Root")
-    root = root_ref.get_object()
+    """Append the signature's update to `data` (read by `pdf`), with room for the CMS."""
+    trailer = pdf.trailer
+    if pdf.encrypted:
+        raise NotFastPath("an encrypted file")
+    root_ref = pdf.root_ref
+    root = pdf.resolve_dict(root_ref)
     if "/Perms" in root:
         raise NotFastPath("a certified document: pyHanko checks its permissions")
-    fields = {name: ref for name, _, ref in enumerate_sig_fields(reader)}  # signed or not
+    fields = {f.name: f for f in pdf.signature_fields()}  # signed or not
     if request.slot not in fields:
         raise NotFastPath(f"no field {request.slot}")
-    slot_ref = fields[request.slot]
-    field = slot_ref.get_object()
-    if "/Kids" in field or "/Rect" not in field or "/V" in field:
-        raise NotFastPath("a field with separate widgets, or already signed")
+    slot = fields[request.slot]
+    field = slot.field
+    if "/Rect" not in field or slot.signed or "/V" in field:
+        raise NotFastPath("a field without a widget, or already signed")
 
-    catalog = f"{root_ref.idnum} {root_ref.generation} R"
+    catalog = f"{root_ref.num} {root_ref.gen} R"
     objects: dict[int, bytes] = {}  # object number -> its body, new or changed
-    next_number = int(trailer["/Size"])
+    size = trailer.get("/Size")
+    if not isinstance(size, int):
+        raise NotFastPath("no /Size")
+    next_number = size
 
     def add(body: bytes) -> int:
         nonlocal next_number
@@ -382,23 +378,26 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
     # reference repeats its own field's lock
     locks: dict[str, int] = {}
     for name, open_slots in request.locks.items():
-        if name in fields and "/Lock" not in fields[name].get_object():
+        if name in fields and "/Lock" not in fields[name].field:
             locks[name] = add(f"<</Type /SigFieldLock {_lock_params(open_slots)}>>".encode())
     lock = None
     if request.slot in locks:
         lock = _lock_params(request.locks[request.slot])
     elif "/Lock" in field:
-        lock = _existing_lock_params(field["/Lock"])  # indexing resolves the reference
+        lock = _existing_lock_params(pdf.resolve_dict(field["/Lock"]))
 
     # the stamp: its font (an earlier stamp's if it is the same font), then its
     # appearance stream
-    font_ref = _font_in_file(fields, font.name)
+    font_ref = _font_in_file(pdf, fields.values(), font.name)
     if font_ref is None:
         font_num = next_number
         for body in font.objects(font_num):
             add(body)
         font_ref = f"{font_num} 0 R"
-    x0, y0, x1, y1 = (float(v) for v in field["/Rect"])
+    rect = pdf.resolve(field["/Rect"])
+    if not isinstance(rect, list) or len(rect) != 4:
+        raise NotFastPath("a bad /Rect")
+    x0, y0, x1, y1 = (float(pdf.resolve(v)) for v in rect)
     width, height = abs(x1 - x0), abs(y1 - y0)
     content = zlib.compress(stamp_appearance(font, request.stamp_lines, width, height))
     ap_num = add(_stream(
@@ -416,37 +415,34 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
         f"/Location {_pdf_string(request.location)}{reference}>>").encode())
 
     # the fields that change
-    for name, ref in fields.items():
+    for name, sig_field in fields.items():
         if name != request.slot and name not in locks:
             continue
-        changed = generic.DictionaryObject(ref.get_object())
+        changed = dict(sig_field.field)
         if name in locks:
-            changed[generic.NameObject("/Lock")] = generic.IndirectObject(locks[name], 0,
-                                                                           reader)
+            changed["/Lock"] = Ref(locks[name], 0)
         if name == request.slot:
-            changed[generic.NameObject("/V")] = generic.IndirectObject(sig_num, 0, reader)
-            changed[generic.NameObject("/AP")] = generic.DictionaryObject({
-                generic.NameObject("/N"): generic.IndirectObject(ap_num, 0, reader)})
-        if ref.generation != 0:
+            changed["/V"] = Ref(sig_num, 0)
+            changed["/AP"] = {"/N": Ref(ap_num, 0)}
+        if sig_field.ref.gen != 0:
             raise NotFastPath("a field object of a later generation")
-        objects[ref.idnum] = _serialize(changed)
+        objects[sig_field.ref.num] = serialize(changed)
 
     # /SigFlags 3 on the form: signatures exist, append only
-    acroform_raw = root.raw_get("/AcroForm")
-    acroform = acroform_raw.get_object()
-    if int(acroform.get("/SigFlags", 0)) != 3:
-        flagged = generic.DictionaryObject(acroform)
-        flagged[generic.NameObject("/SigFlags")] = generic.NumberObject(3)
-        if isinstance(acroform_raw, generic.IndirectObject):
-            objects[acroform_raw.idnum] = _serialize(flagged)
+    acroform_raw = root.get("/AcroForm")
+    acroform = pdf.resolve_dict(acroform_raw)
+    if pdf.resolve(acroform.get("/SigFlags", 0)) != 3:
+        flagged = {**acroform, "/SigFlags": 3}
+        if isinstance(acroform_raw, Ref):
+            if acroform_raw.gen != 0:
+                raise NotFastPath("a form of a later generation")
+            objects[acroform_raw.num] = serialize(flagged)
         else:
-            new_root = generic.DictionaryObject(root)
-            new_root[generic.NameObject("/AcroForm")] = flagged
-            objects[root_ref.idnum] = _serialize(new_root)
-        if root_ref.generation != 0:
-            raise NotFastPath("a catalog of a later generation")
+            if root_ref.gen != 0:
+                raise NotFastPath("a catalog of a later generation")
+            objects[root_ref.num] = serialize({**root, "/AcroForm": flagged})
 
-    signed = data + _update_section(data, reader, objects, trailer, next_number)
+    signed = data + _update_section(data, pdf, objects, next_number)
     start = signed.rindex(b"/Contents <" + placeholder[:64].encode()) + len(b"/Contents ")
     end = start + len(placeholder) + 2
     # /ByteRange's placeholder has the width of the numbers that replace it
@@ -456,36 +452,35 @@ def prepare_document(data: bytes, reader: Any, request: SignatureRequest,
     return PreparedDocument(signed[:at] + byte_range + signed[at + len(empty):], start, end)
 
 
-def _font_in_file(fields: dict[str, Any], name: str) -> str | None:
+def _font_in_file(pdf: LeanPdf, fields: Iterable[SignatureField], name: str) -> str | None:
     """A reference to the font `name` in the appearance of a field signed already."""
-    from pyhanko.pdf_utils import generic
-
-    for ref in fields.values():
+    for sig_field in fields:
+        if not sig_field.signed:
+            continue
         try:
-            field = ref.get_object()
-            if "/V" not in field:
-                continue
-            font = (field["/AP"]["/N"]["/Resources"]["/Font"]).raw_get("/F1")
-            if (isinstance(font, generic.IndirectObject)
-                    and font.get_object().get("/BaseFont") == f"/{name}"):
-                return f"{font.idnum} {font.generation} R"
-        except (KeyError, TypeError, AttributeError):
+            appearance = pdf.resolve_dict(pdf.resolve_dict(sig_field.field["/AP"])["/N"])
+            fonts = pdf.resolve_dict(pdf.resolve_dict(appearance["/Resources"])["/Font"])
+            font = fonts.get("/F1")
+            if (isinstance(font, Ref)
+                    and pdf.resolve_dict(font).get("/BaseFont") == f"/{name}"):
+                return f"{font.num} {font.gen} R"
+        except (KeyError, Unsupported):
             continue  # another signer's appearance: not ours to reuse
     return None
 
 
-def _update_section(data: bytes, reader: Any, objects: dict[int, bytes], trailer: Any,
+def _update_section(data: bytes, pdf: LeanPdf, objects: dict[int, bytes],
                     size: int) -> bytes:
     """The objects, then a cross-reference section of the file's own kind."""
-    prev = _startxref(data)
+    prev = startxref(data)
     out = bytearray(b"" if data.endswith(b"\n") else b"\n")
     offsets: dict[int, int] = {}
     for num in sorted(objects):
         offsets[num] = len(data) + len(out)
         out += f"{num} 0 obj\n".encode() + objects[num] + b"\nendobj\n"
-    keep = "".join(f" {k} {_serialize(trailer.raw_get(k)).decode('latin-1')}"
-                   for k in ("/Root", "/Info", "/ID") if k in trailer)
-    if reader.has_xref_stream:
+    keep = "".join(f" {k} {serialize(pdf.trailer[k]).decode('latin-1')}"
+                   for k in ("/Root", "/Info", "/ID") if k in pdf.trailer)
+    if pdf.has_xref_stream:
         xref_num = size
         size += 1
         offsets[xref_num] = len(data) + len(out)

@@ -42,6 +42,7 @@ from pakta.pades import (
     pyhanko_stamp_style,
     stamp_lines,
 )
+from pakta.pdfread import LeanPdf, Unsupported, open_pdf
 from pakta.profiles import LEVELS, Profile, load_profile
 from pakta.timestamps import TimestampError, fetch_token
 
@@ -343,7 +344,8 @@ class Prepared:
     reason: str
     profile: Profile = field(default_factory=lambda: load_profile(""))
     first_signature: bool = False  # nothing signed yet: this revision sets the field locks
-    reader: Any = field(default=None, compare=False, repr=False)  # the parsed `data`
+    # the lean reader of `data`, None for a file that needs pyHanko's signer
+    pdf: LeanPdf | None = field(default=None, compare=False, repr=False)
 
 
 def output_path(source: Path, out_dir: Path | None, in_place: bool,
@@ -354,10 +356,8 @@ def output_path(source: Path, out_dir: Path | None, in_place: bool,
     return (out_dir / name) if out_dir else source.with_name(name)
 
 
-def read_pdf(source: Path) -> tuple[bytes, Any]:
-    """The file's bytes and a pyHanko reader; refuses what is not a plain, readable PDF."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
+def read_bytes(source: Path) -> bytes:
+    """The file's bytes; refuses what is not a PDF or is cut short."""
     try:
         data = source.read_bytes()
     except OSError as exc:
@@ -367,6 +367,18 @@ def read_pdf(source: Path) -> tuple[bytes, Any]:
     damage = cut_short(data)  # a reader would take the last whole revision and go on
     if damage is not None:
         raise PdfInputError(f"{source}: {damage}")
+    return data
+
+
+def read_pdf(source: Path) -> tuple[bytes, Any]:
+    """The file's bytes and a pyHanko reader; refuses what is not a plain, readable PDF."""
+    data = read_bytes(source)
+    return data, pyhanko_reader(source, data)
+
+
+def pyhanko_reader(source: Path, data: bytes) -> Any:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     try:
         reader = PdfFileReader(io.BytesIO(data))
         encrypted = reader.encrypted
@@ -375,9 +387,36 @@ def read_pdf(source: Path) -> tuple[bytes, Any]:
     except Exception as exc:
         raise PdfInputError(f"{source}: not a readable PDF ({type(exc).__name__})") from exc
     if encrypted:
-        raise PdfInputError(f"{source}: the PDF is encrypted; pakta signs only the "
-                            "documents it rendered")
-    return data, reader
+        raise _encrypted(source)
+    return reader
+
+
+def _encrypted(source: Path) -> PdfInputError:
+    return PdfInputError(f"{source}: the PDF is encrypted; pakta signs only the documents "
+                         "it rendered")
+
+
+def signature_fields(source: Path, data: bytes, lean: bool = True
+                     ) -> tuple[dict[str, bool], LeanPdf | None]:
+    """Each signature field's name and whether it is signed, and the lean reader when it
+    reads the file (pakta's own documents); other files are read by pyHanko."""
+    pdf = open_pdf(data) if lean else None
+    if pdf is not None:
+        if pdf.encrypted:
+            raise _encrypted(source)
+        try:
+            return {f.name: f.signed for f in pdf.signature_fields()}, pdf
+        except (Unsupported, ValueError, IndexError, RecursionError):
+            pass
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    reader = pyhanko_reader(source, data)
+    try:
+        return {name: value is not None
+                for name, value, _ in enumerate_sig_fields(reader)}, None
+    except Exception as exc:
+        raise PdfInputError(f"{source}: unreadable form fields ({type(exc).__name__})") \
+            from exc
 
 
 def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger | None,
@@ -386,14 +425,9 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
 
     Raises AlreadySigned when the output is this input signed in the slot by the key of
     `fingerprint` (a rerun after an interruption), so the batch skips it."""
-    from pyhanko.sign.fields import enumerate_sig_fields
-
-    data, reader = read_pdf(source)
-    try:
-        fields = {name: value for name, value, _ in enumerate_sig_fields(reader)}
-    except Exception as exc:
-        raise PdfInputError(f"{source}: unreadable form fields ({type(exc).__name__})") \
-            from exc
+    data = read_bytes(source)
+    # a certification is the secretariat's one signature per document: pyHanko's path
+    fields, pdf = signature_fields(source, data, lean=not settings.certify)
     record = ledger.issued_document_for(data) if ledger else None
     if record is None and not settings.any_pdf:
         if ledger is None:
@@ -405,7 +439,7 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
                              hint="sign it anyway with --any-pdf")
     profile = load_profile(record.template if record else "")
     if settings.certify:
-        _check_certifiable(source, reader, fields, profile)
+        _check_certifiable(source, pyhanko_reader(source, data), fields, profile)
         slot = profile.certification.slot
     else:
         slot = settings.slot
@@ -419,9 +453,9 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
     if title is None and record is not None and not settings.certify:
         title = record.head_title if slot == "kepala_daerah" else witness_title
     # every signature, document timestamps too, is the value of a signature field
-    first = all(v is None for v in fields.values())
+    first = not any(fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
-                    profile.reason(slot), profile, first, reader)
+                    profile.reason(slot), profile, first, pdf)
 
 
 def _signed_version_of(output: Path, data: bytes, slot: str,
@@ -448,22 +482,22 @@ def _signed_version_of(output: Path, data: bytes, slot: str,
     return None
 
 
-def _check_slot(source: Path, fields: dict[str, Any], slot: str, profile: Profile) -> None:
+def _check_slot(source: Path, fields: dict[str, bool], slot: str, profile: Profile) -> None:
     if slot not in fields:
         known = ", ".join(sorted(fields)) or "none"
         raise SigningRefused(f"{source}: no signature slot '{slot}' (slots: {known})")
-    if fields[slot] is not None:
+    if fields[slot]:
         raise SigningRefused(f"{source}: slot '{slot}' is already signed")
-    unsigned = [s for s in profile.earlier_slots(slot) if fields.get(s, 1) is None]
+    unsigned = [s for s in profile.earlier_slots(slot) if fields.get(s) is False]
     if unsigned:
         raise SigningRefused(f"{source}: slot '{slot}' is signed after "
                              f"{', '.join(unsigned)}, which is not signed yet")
 
 
-def _check_certifiable(source: Path, reader: Any, fields: dict[str, Any],
+def _check_certifiable(source: Path, reader: Any, fields: dict[str, bool],
                        profile: Profile) -> None:
     # A certification signature must be the document's first signature.
-    if reader.embedded_signatures or any(v is not None for v in fields.values()):
+    if reader.embedded_signatures or any(fields.values()):
         raise SigningRefused(f"{source}: already signed; a certification signature must "
                              "come before every other signature")
     if profile.certification.slot in fields:
@@ -571,8 +605,8 @@ class BatchSigner:
         return await self._sign_with_pyhanko(item, services, level)
 
     async def _sign_direct(self, item: Prepared, services: Services, level: str) -> bytes:
-        from pyhanko.pdf_utils.reader import PdfFileReader
-
+        if item.pdf is None:
+            raise NotFastPath("not a file the lean reader reads")
         cms = await self._cms_parts()
         now = dt.datetime.now(dt.UTC)
         locks: dict[str, tuple[str, ...] | None] = {}
@@ -584,8 +618,10 @@ class BatchSigner:
             stamp_lines=stamp_lines(self.name, item.title or "", item.reason,
                                     self.settings.place, waktu(now)), locks=locks,
             bytes_reserved=BYTES_RESERVED[level], signing_time=now)
-        reader = item.reader or PdfFileReader(io.BytesIO(item.data))
-        document = prepare_document(item.data, reader, request, self.font)
+        try:
+            document = prepare_document(item.data, item.pdf, request, self.font)
+        except Unsupported as exc:
+            raise NotFastPath(str(exc)) from exc
         timestamp = None
         if level == "B-T":
             session, url = services.session, self.settings.tsa_url
