@@ -504,65 +504,102 @@ def service_app(pki: DemoPki, passphrase: bytes,
     return app, timestamps
 
 
-def _web_app(pki: DemoPki, passphrase: bytes, delay_ms: int) -> Any:
-    """An aiohttp app: timestamps answered in the event loop (a batch sends a hundred
-    at once), OCSP and CRL requests handed to certomancer's WSGI app in a thread."""
-    from aiohttp import web
+_MAX_BODY = 1024 * 1024
+_REASONS = {200: "OK", 400: "Bad Request", 413: "Payload Too Large"}
+
+
+def _handler(pki: DemoPki, passphrase: bytes, delay_ms: int) -> Any:
+    """A keep-alive HTTP/1.1 connection handler: timestamps answered in the event loop
+    (a batch sends hundreds at once, and on a machine that also signs, every
+    millisecond the service spends is one the signer does not get: a general web
+    framework spent more on a request than the answer itself), OCSP and CRL requests
+    handed to certomancer's WSGI app in a thread."""
     from werkzeug.test import EnvironBuilder, run_wsgi_app
 
     wsgi, quick = service_app(pki, passphrase, delay_ms)
+    tsa_paths = ("/tsa", f"/{ARCH}/tsa/tsa")
 
-    async def timestamp(request: web.Request) -> web.Response:
-        body = await request.content.read(64 * 1024)
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)  # a slow TSA, for the latency benchmark
+    def call_wsgi(method: str, path: str, query: str, headers: list[tuple[str, str]],
+                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        host = dict((k.lower(), v) for k, v in headers).get("host", "127.0.0.1")
+        environ = EnvironBuilder(path=path, method=method, data=body, query_string=query,
+                                 headers=headers, base_url=f"http://{host}").get_environ()
+        chunks, status, answer_headers = run_wsgi_app(wsgi, environ, buffered=True)
+        kept = [(k, v) for k, v in answer_headers.items()
+                if k.lower() not in ("content-length", "connection")]
+        return int(status.split()[0]), kept, b"".join(chunks)
+
+    async def answer(method: str, target: str, headers: list[tuple[str, str]],
+                     body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        path, _, query = target.partition("?")
+        if method == "POST" and path in tsa_paths:
+            if delay_ms:
+                await asyncio.sleep(delay_ms / 1000)  # a slow TSA, for the latency benchmark
+            try:
+                reply = quick.respond(body)
+            except Exception:  # asn1crypto parses lazily: any malformed request
+                return 400, [("Content-Type", "text/plain")], b"not a timestamp request\n"
+            return 200, [("Content-Type", "application/timestamp-reply")], reply
+        return await asyncio.get_running_loop().run_in_executor(
+            None, call_wsgi, method, path, query, headers, body)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            answer = quick.respond(body)
-        except Exception:  # asn1crypto parses lazily: any malformed request
-            return web.Response(status=400, text="not a timestamp request\n")
-        return web.Response(body=answer, content_type="application/timestamp-reply")
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+                    return  # the client is done, or sent a head too long to be ours
+                lines = head.decode("latin-1").split("\r\n")
+                request = lines[0].split(" ")
+                headers = [(k.strip(), v.strip()) for k, _, v in
+                           (line.partition(":") for line in lines[1:] if line)]
+                fields = {k.lower(): v for k, v in headers}
+                try:
+                    length = int(fields.get("content-length", "0"))
+                except ValueError:
+                    length = -1
+                keep_alive = (len(request) == 3 and request[2] == "HTTP/1.1"
+                              and fields.get("connection", "").lower() != "close")
+                if len(request) != 3 or not 0 <= length <= _MAX_BODY \
+                        or "transfer-encoding" in fields:
+                    extra: list[tuple[str, str]] = []
+                    status, data = (413 if length > _MAX_BODY else 400), b""
+                    keep_alive = False
+                else:
+                    body = await reader.readexactly(length)
+                    status, extra, data = await answer(request[0], request[1], headers, body)
+                lines_out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+                             *(f"{k}: {v}" for k, v in extra),
+                             f"Content-Length: {len(data)}",
+                             f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+                writer.write(("\r\n".join(lines_out) + "\r\n\r\n").encode("latin-1") + data)
+                await writer.drain()
+                if not keep_alive:
+                    return
+        except (asyncio.IncompleteReadError, OSError):
+            return
+        finally:
+            writer.close()
 
-    async def certomancer(request: web.Request) -> web.Response:
-        body = await request.content.read(1024 * 1024)
-        environ = EnvironBuilder(path=request.path, method=request.method, data=body,
-                                 query_string=request.query_string,
-                                 headers=list(request.headers.items()),
-                                 base_url=f"http://{request.host}").get_environ()
-
-        def call() -> tuple[str, list[tuple[str, str]], bytes]:
-            chunks, status, headers = run_wsgi_app(wsgi, environ, buffered=True)
-            return status, list(headers.items()), b"".join(chunks)
-
-        status, headers, data = await asyncio.get_running_loop().run_in_executor(None, call)
-        kept = [(k, v) for k, v in headers if k.lower() not in ("content-length",)]
-        return web.Response(status=int(status.split()[0]), body=data, headers=kept)
-
-    app = web.Application(client_max_size=1024 * 1024)
-    for path in ("/tsa", f"/{ARCH}/tsa/tsa"):
-        app.router.add_post(path, timestamp)
-    app.router.add_route("*", "/{tail:.*}", certomancer)
-    return app
+    return handle
 
 
 async def _start(pki: DemoPki, passphrase: bytes, port: int | None,
                  delay_ms: int) -> tuple[Any, int]:
-    from aiohttp import web
-
     if port is None:
         port = int(pki.urls().base.rsplit(":", 1)[1])
     elif port == 0:
         port = free_port()
-    runner = web.AppRunner(_web_app(pki, passphrase, delay_ms), access_log=None)
-    await runner.setup()
+    handle = _handler(pki, passphrase, delay_ms)
     try:
         _check_port(port)
-        site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
-        await site.start()
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024,
+                                            reuse_address=True)
     except OSError as exc:
-        await runner.cleanup()
         raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI (the port "
                                  "is in use, or not allowed)") from exc
-    return runner, port
+    return server, port
 
 
 @contextmanager
@@ -581,11 +618,12 @@ def serve(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
     try:
-        runner, bound = in_loop(_start(pki, passphrase, port, delay_ms))
+        server, bound = in_loop(_start(pki, passphrase, port, delay_ms))
         try:
             yield ServiceUrls(f"http://127.0.0.1:{bound}")
         finally:
-            in_loop(runner.cleanup())
+            server.close()
+            in_loop(server.wait_closed())
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
@@ -598,13 +636,13 @@ def serve_forever(pki: DemoPki, passphrase: bytes, *, port: int | None = None,
     """Serve until interrupted (`pakta pki serve`)."""
 
     async def main() -> None:
-        runner, bound = await _start(pki, passphrase, port, delay_ms)
+        server, bound = await _start(pki, passphrase, port, delay_ms)
         if ready:
             ready(ServiceUrls(f"http://127.0.0.1:{bound}"))
         try:
             await asyncio.Event().wait()
         finally:
-            await runner.cleanup()
+            server.close()
 
     asyncio.run(main())
 

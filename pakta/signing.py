@@ -44,7 +44,7 @@ from pakta.pades import (
 )
 from pakta.pdfread import LeanPdf, Unsupported, open_pdf
 from pakta.profiles import LEVELS, Profile, load_profile
-from pakta.timestamps import TimestampError, fetch_token
+from pakta.timestamps import TimestampClient, TimestampError
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import Signer
@@ -59,6 +59,9 @@ BYTES_RESERVED = {"B-B": 8192, "B-T": 16384, "B-LT": 32768, "B-LTA": 32768}
 # the window must hold what a worker does while a reply waits its turn, not only the
 # service's latency: with 64, B-T took 1.4x B-B against a 100 ms service.
 FILES_IN_FLIGHT = 256
+# Keep-alive connections to the timestamp service per process: enough requests out to
+# cover its latency at the rate a process signs, few enough to reuse each many times.
+TSA_CONNECTIONS = 64
 
 
 @dataclass(frozen=True)
@@ -527,13 +530,59 @@ def _lock_slots(writer: Any, profile: Profile) -> None:
         writer.update_container(sig_field)
 
 
-@dataclass
 class Services:
-    """What a batch shares: one HTTP session, one timestamper, one validation context."""
+    """What a batch shares, each made when first needed: pakta's timestamp client (B-T
+    straight into the file), and for pyHanko's signer one aiohttp session with its
+    timestamper and a validation context (revocation data fetched once per batch). A
+    B-B or B-T batch of pakta's own documents never imports aiohttp."""
 
-    timestamper: Any = None
-    validation_context: Any = None
-    session: Any = None  # the batch's aiohttp session
+    def __init__(self, tsa_url: str | None, roots: Sequence[Any] = (),
+                 others: Sequence[Any] = ()) -> None:
+        self.tsa_url = tsa_url
+        self.roots = list(roots)
+        self.others = list(others)
+        self._tsa: TimestampClient | None = None
+        self._session: Any = None
+        self._timestamper: Any = None
+        self._validation_context: Any = None
+
+    @property
+    def tsa(self) -> TimestampClient:
+        assert self.tsa_url is not None
+        if self._tsa is None:
+            self._tsa = TimestampClient(self.tsa_url, connections=TSA_CONNECTIONS)
+        return self._tsa
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            import aiohttp
+
+            # No file waits for a connection (aiohttp's default is 100).
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=FILES_IN_FLIGHT))
+        return self._session
+
+    @property
+    def timestamper(self) -> Any:
+        if self._timestamper is None and self.tsa_url:
+            from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
+
+            self._timestamper = AIOHttpTimeStamper(self.tsa_url, self.session, timeout=30)
+        return self._timestamper
+
+    @property
+    def validation_context(self) -> Any:
+        if self._validation_context is None and self.roots:
+            self._validation_context = long_term_context(self.roots, self.session,
+                                                         self.others)
+        return self._validation_context
+
+    async def close(self) -> None:
+        if self._tsa is not None:
+            await self._tsa.close()
+        if self._session is not None:
+            await self._session.close()
 
 
 def trust_roots(signer: Signer, extra: Sequence[Path]) -> list[Any]:
@@ -581,17 +630,8 @@ class BatchSigner:
             return self.settings.level
         return item.profile.level if self.settings.tsa_url else "B-B"
 
-    def services(self, session: Any) -> Services:
-        from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
-
-        services = Services(session=session)
-        if self.settings.tsa_url:
-            services.timestamper = AIOHttpTimeStamper(self.settings.tsa_url, session,
-                                                      timeout=30)
-        if self.roots:
-            services.validation_context = long_term_context(
-                self.roots, session, list(self.signer.cert_registry))
-        return services
+    def services(self) -> Services:
+        return Services(self.settings.tsa_url, self.roots, list(self.signer.cert_registry))
 
     async def sign(self, item: Prepared, services: Services) -> bytes:
         """B-B and B-T approval signatures go straight into the file (pakta.pades);
@@ -624,12 +664,11 @@ class BatchSigner:
             raise NotFastPath(str(exc)) from exc
         timestamp = None
         if level == "B-T":
-            session, url = services.session, self.settings.tsa_url
-            assert session is not None and url is not None
+            tsa = services.tsa
 
             async def timestamp(digest: bytes) -> bytes:
                 try:
-                    return await fetch_token(session, url, digest)
+                    return await tsa.token(digest)
                 except TimestampError as exc:
                     raise SigningError(f"{item.source}: {exc}") from exc
 
@@ -729,37 +768,34 @@ Job = Callable[[Path, Services], Awaitable[SignOutcome]]
 NOT_STARTED = "not started"  # the error of a file a stopped batch did not reach
 
 
-async def _run_batch(sources: Sequence[Path], make_services: Callable[[Any], Services],
-                     job: Job, progress: Callable[[SignOutcome], None] | None,
+async def _run_batch(sources: Sequence[Path], services: Services, job: Job,
+                     progress: Callable[[SignOutcome], None] | None,
                      stop: Any = None) -> SignSummary:
-    """Every file concurrently (bounded), one HTTP session; failures collected. Once
+    """Every file concurrently (bounded), sharing the services; failures collected. Once
     `stop` (an Event) is set, files not yet started are left alone."""
-    import aiohttp
-
     summary = SignSummary()
     limit = asyncio.Semaphore(FILES_IN_FLIGHT)
-    # No file waits for a connection (aiohttp's default is 100).
-    connector = aiohttp.TCPConnector(limit=FILES_IN_FLIGHT)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        services = make_services(session)
 
-        async def one(source: Path) -> SignOutcome:
-            async with limit:
-                if stop is not None and stop.is_set():
-                    return SignOutcome(source, None, NOT_STARTED, 130)
-                try:
-                    outcome = await job(source, services)
-                except (SigningRefused, PdfInputError, SigningError) as exc:
-                    outcome = SignOutcome(source, None, exc.message, exc.exit_code)
-                except Exception as exc:  # a service down, a pyHanko error
-                    outcome = SignOutcome(source, None,
-                                          f"{source}: {type(exc).__name__}: {exc}",
-                                          SigningError.exit_code)
-            if progress:
-                progress(outcome)
-            return outcome
+    async def one(source: Path) -> SignOutcome:
+        async with limit:
+            if stop is not None and stop.is_set():
+                return SignOutcome(source, None, NOT_STARTED, 130)
+            try:
+                outcome = await job(source, services)
+            except (SigningRefused, PdfInputError, SigningError) as exc:
+                outcome = SignOutcome(source, None, exc.message, exc.exit_code)
+            except Exception as exc:  # a service down, a pyHanko error
+                outcome = SignOutcome(source, None,
+                                      f"{source}: {type(exc).__name__}: {exc}",
+                                      SigningError.exit_code)
+        if progress:
+            progress(outcome)
+        return outcome
 
+    try:
         summary.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
+    finally:
+        await services.close()
     return summary
 
 
@@ -818,7 +854,7 @@ def _sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
 
     async def run() -> SignSummary:
         await batch.warm_up()
-        return await _run_batch(sources, batch.services, job, progress, stop)
+        return await _run_batch(sources, batch.services(), job, progress, stop)
 
     return asyncio.run(run())
 
@@ -999,12 +1035,6 @@ def renew_timestamps(
     if not roots:
         raise SigningRefused("renewing a timestamp needs the trust root (--trust ROOT.pem)")
 
-    def make_services(session: Any) -> Services:
-        from pyhanko.sign.timestamps.aiohttp_client import AIOHttpTimeStamper
-
-        return Services(AIOHttpTimeStamper(tsa_url, session, timeout=30),
-                        long_term_context(roots, session))
-
     async def job(source: Path, services: Services) -> SignOutcome:
         from pyhanko.sign.signers import PdfTimeStamper
 
@@ -1022,6 +1052,9 @@ def renew_timestamps(
         return SignOutcome(source, output)
 
     try:
-        return asyncio.run(_run_batch(sources, make_services, job, progress))
+        async def run() -> SignSummary:
+            return await _run_batch(sources, Services(tsa_url, roots), job, progress)
+
+        return asyncio.run(run())
     finally:
         _flush_to_disk()
