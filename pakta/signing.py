@@ -8,8 +8,9 @@ only form filling and signing afterwards; each approval signature locks every fi
 the slots still to sign after it, and the profile's slot order is enforced.
 
 A batch loads the key once, reserves the signature's room up front (no dry-run CMS per
-file), and runs the timestamp and OCSP requests concurrently over one aiohttp session
-(one timestamper, one validation context, so revocation data is fetched once per batch).
+file), and runs the timestamp requests concurrently over a few kept connections (and
+pyHanko's OCSP and CRL requests over one aiohttp session with one validation context,
+so revocation data is fetched once per batch).
 Every output is written atomically; a refused file leaves nothing behind; a file that
 fails is reported at the end and the others go on.
 """
@@ -534,7 +535,7 @@ class Services:
     """What a batch shares, each made when first needed: pakta's timestamp client (B-T
     straight into the file), and for pyHanko's signer one aiohttp session with its
     timestamper and a validation context (revocation data fetched once per batch). A
-    B-B or B-T batch of pakta's own documents never imports aiohttp."""
+    B-B or B-T batch of pakta's own documents opens no aiohttp session."""
 
     def __init__(self, tsa_url: str | None, roots: Sequence[Any] = (),
                  others: Sequence[Any] = ()) -> None:
