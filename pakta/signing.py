@@ -661,7 +661,9 @@ class BatchSigner:
             bytes_reserved=BYTES_RESERVED[level], signing_time=now)
         try:
             document = prepare_document(item.data, item.pdf, request, self.font)
-        except Unsupported as exc:
+        except (Unsupported, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # an object of an unexpected kind: pyHanko's signer reads such files or
+            # refuses them with its own reason
             raise NotFastPath(str(exc)) from exc
         timestamp = None
         if level == "B-T":
