@@ -60,9 +60,6 @@ BYTES_RESERVED = {"B-B": 8192, "B-T": 16384, "B-LT": 32768, "B-LTA": 32768}
 # the window must hold what a worker does while a reply waits its turn, not only the
 # service's latency: with 64, B-T took 1.4x B-B against a 100 ms service.
 FILES_IN_FLIGHT = 256
-# Keep-alive connections to the timestamp service per process: enough requests out to
-# cover its latency at the rate a process signs, few enough to reuse each many times.
-TSA_CONNECTIONS = 64
 
 
 @dataclass(frozen=True)
@@ -551,7 +548,7 @@ class Services:
     def tsa(self) -> TimestampClient:
         assert self.tsa_url is not None
         if self._tsa is None:
-            self._tsa = TimestampClient(self.tsa_url, connections=TSA_CONNECTIONS)
+            self._tsa = TimestampClient(self.tsa_url, connections=FILES_IN_FLIGHT)
         return self._tsa
 
     @property
