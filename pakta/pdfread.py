@@ -469,5 +469,5 @@ def open_pdf(data: bytes) -> LeanPdf | None:
     """The lean reader for `data`, or None when the file needs pyHanko's reader."""
     try:
         return LeanPdf(data)
-    except (Unsupported, ValueError, IndexError, RecursionError):
+    except (Unsupported, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None

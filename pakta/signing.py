@@ -407,8 +407,8 @@ def signature_fields(source: Path, data: bytes, lean: bool = True
             raise _encrypted(source)
         try:
             return {f.name: f.signed for f in pdf.signature_fields()}, pdf
-        except (Unsupported, ValueError, IndexError, RecursionError):
-            pass
+        except (Unsupported, ValueError, TypeError, KeyError, IndexError, RecursionError):
+            pass  # an object of an unexpected kind: pyHanko reads the file
     from pyhanko.sign.fields import enumerate_sig_fields
 
     reader = pyhanko_reader(source, data)
