@@ -557,6 +557,12 @@ def _render_batch(
                     progress(outcome)
     except KeyboardInterrupt:
         summary.interrupted = True
+    finally:
+        if todo:
+            # The files are renamed into place without a flush each; one flush for the
+            # batch makes them durable (a flush per file costs a commit of the file
+            # system's journal for every document).
+            os.sync()
     return summary
 
 
@@ -606,9 +612,7 @@ def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
     temp = temp_path_for(job.out_path)
     try:
         with open(temp, "wb") as out:
-            out.write(result.pdf)
-            out.flush()
-            os.fsync(out.fileno())
+            out.write(result.pdf)  # flushed to disk once for the batch (os.sync)
         ledger.record_document(DocumentRecord(
             doc_id=job.doc_id, template=job.template, region_code=job.head.code,
             province=job.head.province, head_name=job.head.full_name,
