@@ -106,34 +106,63 @@ def timestamp_request(digest: bytes, nonce: int) -> bytes:
 
 def token_from_reply(reply: bytes, digest: bytes, nonce: int) -> bytes:
     """The TimeStampToken's DER from a TimeStampResp, checked: granted, for this digest
-    and this nonce (the signature over it is checked when the signature is verified)."""
-    from asn1crypto import parser, tsp
+    and this nonce (the signature over it is checked when the signature is verified).
+
+    Only the status and the TSTInfo are decoded: walking down to the TSTInfo through
+    asn1crypto's object model decoded the token's SignedData and certificates too, which
+    was most of a B-T signature's extra CPU."""
+    from asn1crypto import tsp
 
     try:
         # the status first: asn1crypto's TimeStampResp insists on a token, which a
         # refusal does not carry
-        contents = parser.parse(reply)[4]
-        _, _, _, status_header, status_contents, _ = parser.parse(contents, strict=False)
-        status_info = tsp.PKIStatusInfo.load(status_header + status_contents)
+        status_der, token = _split(_contents(reply))
+        status_info = tsp.PKIStatusInfo.load(status_der)
         status = status_info["status"].native
         if status not in ("granted", "granted_with_mods"):
             text = status_info["status_string"].native
             raise TimestampError(f"the timestamp service refused: {status} "
                                  f"{' '.join(text or ())}".rstrip())
-        token = tsp.TimeStampResp.load(reply)["time_stamp_token"]
-        info = token["content"]["encap_content_info"]["content"].parsed
+        token, _ = _split(token)
+        # ContentInfo { signedData, [0] SignedData { version, digestAlgorithms,
+        # encapContentInfo { id-ct-TSTInfo, [0] OCTET STRING (the TSTInfo) } } }
+        content_type, signed_data = _split(_contents(token))
+        if content_type != _SIGNED_DATA_OID:
+            raise ValueError("not SignedData")
+        _, rest = _split(_contents(_contents(signed_data)))
+        _, rest = _split(rest)
+        encap, _ = _split(rest)
+        content_type, tst_info = _split(_contents(encap))
+        if content_type != _TST_INFO_OID:
+            raise ValueError("not a TSTInfo")
+        info = tsp.TSTInfo.load(_contents(_contents(tst_info)))
         imprint = info["message_imprint"]
         if (imprint["hash_algorithm"]["algorithm"].native != "sha256"
                 or imprint["hashed_message"].native != digest):
             raise TimestampError("the timestamp service stamped another digest")
         if info["nonce"].native != nonce:
             raise TimestampError("the timestamp service answered another request (nonce)")
-        return bytes(token.dump())
+        return token
     except TimestampError:
         raise
     except Exception as exc:  # not DER, not a TimeStampResp
         raise TimestampError("the timestamp service's answer is not a timestamp "
                              f"({type(exc).__name__})") from exc
+
+
+def _contents(encoded: bytes) -> bytes:
+    """The contents octets of the one DER value `encoded` starts with."""
+    from asn1crypto import parser
+
+    return bytes(parser.parse(encoded, strict=False)[4])
+
+
+def _split(encoded: bytes) -> tuple[bytes, bytes]:
+    """The first DER value of `encoded`, and what follows it."""
+    from asn1crypto import parser
+
+    n = parser.peek(encoded)
+    return encoded[:n], encoded[n:]
 
 
 class TimestampClient:
