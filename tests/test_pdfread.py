@@ -6,10 +6,19 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pakta.pdfread import Name, PdfString, Real, Ref, open_pdf, parse_value, serialize
+from pakta.pdfread import (
+    Name,
+    PdfString,
+    Real,
+    Ref,
+    Unsupported,
+    open_pdf,
+    parse_value,
+    serialize,
+)
 
 
 def test_values_parse_as_pdf_syntax_says() -> None:
@@ -73,3 +82,30 @@ def test_files_it_does_not_read_go_to_pyhanko() -> None:
     assert open_pdf(hybrid) is None
     looping = b"%PDF-1.7\nxref\n0 0\ntrailer\n<</Size 1 /Prev 9>>\nstartxref\n9\n%%EOF\n"
     assert open_pdf(looping) is None
+
+
+_UNREAD = (Unsupported, ValueError, TypeError, KeyError, IndexError, RecursionError)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), min_size=1,
+                      max_size=3))
+def test_flipped_bytes_are_read_as_pyhanko_reads_them_or_left_to_it(
+        rendered_workspace: Path, flips: list[tuple[int, int]]) -> None:
+    data = bytearray((rendered_workspace / "out" / "75-gorontalo-pakta-integritas.pdf")
+                     .read_bytes())
+    for at, bits in flips:
+        data[at % len(data)] ^= bits
+    pdf = open_pdf(bytes(data))
+    if pdf is None:
+        return  # left to pyHanko
+    try:
+        ours = [(f.name, f.ref.num, f.signed) for f in pdf.signature_fields()]
+    except _UNREAD:
+        return  # what pakta.signing catches: left to pyHanko
+    try:
+        theirs = _pyhanko_fields(bytes(data))
+    except Exception:
+        return  # pyHanko refuses what the lean reader did not need to read
+    assert ours == theirs
