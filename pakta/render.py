@@ -512,8 +512,8 @@ def _render_batch(
     summary = RenderSummary()
     todo: list[RenderJob] = []
     conflicts: list[RenderJob] = []
+    _remove_stale_temps([job.out_path for job in jobs])
     for job in jobs:
-        _remove_stale_temps(job.out_path)
         current = file_sha256(job.out_path)
         if current is None:
             todo.append(job)
@@ -631,6 +631,19 @@ def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
     return RenderOutcome(job.doc_id, job.out_path, "overwritten" if existed else "rendered")
 
 
-def _remove_stale_temps(path: Path) -> None:
-    for stale in path.parent.glob(f".{path.name}.*.part"):
-        discard(stale)
+def _remove_stale_temps(paths: Sequence[Path]) -> None:
+    """Temporary files a killed run left beside these outputs. One listing per folder:
+    a glob per output would read the whole folder once for every document."""
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        names.setdefault(path.parent, set()).add(path.name)
+    for folder, wanted in names.items():
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            # ".NAME.PID.part" (pakta.files.temp_path_for)
+            stem = entry.name.removesuffix(".part").rpartition(".")[0]
+            if entry.name.startswith(".") and entry.name.endswith(".part") and stem[1:] in wanted:
+                discard(Path(entry.path))
