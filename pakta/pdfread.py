@@ -24,6 +24,10 @@ class Unsupported(Exception):
     """Not the plain kind of file this reader handles: use pyHanko's reader."""
 
 
+# What reading a file of an unexpected shape raises: the caller hands the file to pyHanko.
+NOT_READ = (Unsupported, ValueError, TypeError, KeyError, IndexError, RecursionError)
+
+
 class Name(str):
     """A PDF name, with its slash: Name('/Type')."""
 
@@ -469,5 +473,5 @@ def open_pdf(data: bytes) -> LeanPdf | None:
     """The lean reader for `data`, or None when the file needs pyHanko's reader."""
     try:
         return LeanPdf(data)
-    except (Unsupported, ValueError, TypeError, KeyError, IndexError, RecursionError):
+    except NOT_READ:
         return None

@@ -43,7 +43,7 @@ from pakta.pades import (
     pyhanko_stamp_style,
     stamp_lines,
 )
-from pakta.pdfread import LeanPdf, Unsupported, open_pdf
+from pakta.pdfread import NOT_READ, LeanPdf, open_pdf
 from pakta.profiles import LEVELS, Profile, load_profile
 from pakta.timestamps import TimestampClient, TimestampError
 
@@ -407,7 +407,7 @@ def signature_fields(source: Path, data: bytes, lean: bool = True
             raise _encrypted(source)
         try:
             return {f.name: f.signed for f in pdf.signature_fields()}, pdf
-        except (Unsupported, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        except NOT_READ:
             pass  # an object of an unexpected kind: pyHanko reads the file
     from pyhanko.sign.fields import enumerate_sig_fields
 
@@ -658,7 +658,7 @@ class BatchSigner:
             bytes_reserved=BYTES_RESERVED[level], signing_time=now)
         try:
             document = prepare_document(item.data, item.pdf, request, self.font)
-        except (Unsupported, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (*NOT_READ, AttributeError) as exc:
             # an object of an unexpected kind: pyHanko's signer reads such files or
             # refuses them with its own reason
             raise NotFastPath(str(exc)) from exc
