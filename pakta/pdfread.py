@@ -61,6 +61,7 @@ _INTEGER = re.compile(rb"[+-]?\d+")
 _SPACE = re.compile(rb"(?:[\x00\t\n\x0c\r ]|%[^\r\n]*)*")
 _REF_TAIL = re.compile(rb"[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R"
                        rb"(?=[\x00\t\n\x0c\r ()<>\[\]{}/%]|$)")
+_SUBSECTION = re.compile(rb"(\d+)[ \t]+(\d+)")  # a cross-reference table's "first count"
 _OBJ_HEADER = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
 _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b",
             ord("f"): b"\f", ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
@@ -295,7 +296,7 @@ class LeanPdf:
                 if not isinstance(trailer, dict):
                     raise Unsupported("a trailer that is not a dictionary")
                 return trailer
-            header = re.compile(rb"(\d+)[ \t]+(\d+)").match(data, pos)
+            header = _SUBSECTION.match(data, pos)
             if header is None:
                 raise Unsupported("a bad cross-reference table")
             first, count = int(header.group(1)), int(header.group(2))

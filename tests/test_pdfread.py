@@ -106,3 +106,39 @@ def test_flipped_bytes_are_read_as_pyhanko_reads_them_or_left_to_it(
     except Exception:
         return  # pyHanko refuses what the lean reader did not need to read
     assert ours == theirs
+
+
+def test_a_file_with_a_classic_cross_reference_table_is_read_and_signed(
+        signing_ws: Path) -> None:
+    """qpdf rewrites a rendered pact with an xref table and no object streams: the lean
+    reader reads it as pyHanko does, and the signature written into it validates."""
+    import datetime as dt
+    import subprocess
+
+    from pakta.pades import SignatureRequest, StampFont, prepare_document
+    from pakta.signing import stamp_font
+    from tests.fixtures_pki import validate
+    from tests.test_signing import PACT, sign
+
+    classic = signing_ws / "out" / "classic.pdf"
+    subprocess.run(["qpdf", "--object-streams=disable", str(signing_ws / PACT), str(classic)],
+                   check=True)
+    data = classic.read_bytes()
+    pdf = open_pdf(data)
+    assert pdf is not None and not pdf.has_xref_stream
+    assert [(f.name, f.ref.num, f.signed) for f in pdf.signature_fields()] == \
+        _pyhanko_fields(data)
+    # pakta's own update, not pyHanko's (which would raise nothing here either)
+    prepared = prepare_document(data, pdf, SignatureRequest(
+        slot="kepala_daerah", reason="r", location="l", stamp_lines=("a",), locks={},
+        bytes_reserved=8192, signing_time=dt.datetime.now(dt.UTC)),
+        StampFont.load(stamp_font()))
+    assert b"\nxref\n" in prepared.data[len(data):]
+    result = sign(signing_ws, "out/classic.pdf", "--slot", "kepala_daerah", "--p12",
+                  "pki/signers/75.p12", "--any-pdf", "--out", "signed")
+    assert result.returncode == 0, result.stderr
+    signed = signing_ws / "signed" / "classic-signed.pdf"
+    assert signed.read_bytes().startswith(data)
+    assert b"\nxref\n" in signed.read_bytes()[len(data):]  # the update's own xref table
+    status = validate(signed, signing_ws / "pki" / "root.pem")
+    assert status["kepala_daerah"].bottom_line
