@@ -440,7 +440,7 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
                              hint="sign it anyway with --any-pdf")
     profile = load_profile(record.template if record else "")
     if settings.certify:
-        _check_certifiable(source, pyhanko_reader(source, data), fields, profile)
+        _check_certifiable(source, fields, profile)
         slot = profile.certification.slot
     else:
         slot = settings.slot
@@ -495,10 +495,10 @@ def _check_slot(source: Path, fields: dict[str, bool], slot: str, profile: Profi
                              f"{', '.join(unsigned)}, which is not signed yet")
 
 
-def _check_certifiable(source: Path, reader: Any, fields: dict[str, bool],
-                       profile: Profile) -> None:
-    # A certification signature must be the document's first signature.
-    if reader.embedded_signatures or any(fields.values()):
+def _check_certifiable(source: Path, fields: dict[str, bool], profile: Profile) -> None:
+    # A certification signature must be the document's first signature (every
+    # signature, document timestamps too, is the value of a signature field).
+    if any(fields.values()):
         raise SigningRefused(f"{source}: already signed; a certification signature must "
                              "come before every other signature")
     if profile.certification.slot in fields:

@@ -194,6 +194,7 @@ class TimestampClient:
         self._timeout = timeout
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._slots = asyncio.Semaphore(connections)
+        self._ssl: Any = None  # made for the first https connection
 
     async def token(self, digest: bytes) -> bytes:
         """A checked timestamp token for a SHA-256 digest."""
@@ -227,7 +228,7 @@ class TimestampClient:
     def _ssl_context(self) -> Any:
         import ssl
 
-        if not hasattr(self, "_ssl"):
+        if self._ssl is None:
             self._ssl = ssl.create_default_context()
         return self._ssl
 
