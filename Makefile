@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench setup setup-test system-deps lint clean
+.PHONY: demo test bench setup setup-test system-deps lint clean catalogues compile-catalogues
 
 demo: setup
 	bash scripts/demo.sh
@@ -20,9 +20,17 @@ lint:
 	$(BIN)/ruff check pakta tests benchmarks
 	$(BIN)/mypy
 
-setup: system-deps $(VENV)/.installed
+setup: system-deps $(VENV)/.installed compile-catalogues
 
-setup-test: system-deps $(VENV)/.installed-test
+setup-test: system-deps $(VENV)/.installed-test compile-catalogues
+
+# The Indonesian and English catalogues: `make catalogues` extracts new strings into the
+# .po files (translate them there); every setup compiles them.
+catalogues: $(VENV)/.installed-test
+	BIN=$(BIN) bash scripts/catalogues.sh
+
+compile-catalogues: $(VENV)/.installed
+	BIN=$(BIN) bash scripts/catalogues.sh compile
 
 # Debian/Ubuntu packages: installed with apt as root, otherwise listed for you to install.
 system-deps:
