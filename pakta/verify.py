@@ -144,6 +144,7 @@ class BatchVerdict:
     # how many were checked and whether every one of them was COMPLETE.
     count: int | None = None
     all_complete: bool | None = None
+    signatures_only: bool = False  # no ledger: each file judged by its signatures alone
 
     @property
     def total(self) -> int:
@@ -174,6 +175,11 @@ class VerifySettings:
     online: bool = False  # let the validator fetch CRLs / OCSP responses
     time_limit: float = TIME_LIMIT_S
     max_bytes: int = MAX_FILE_BYTES
+    # No ledger (an auditor with only the files): a file's verdict is its signatures'.
+    signatures_only: bool = False
+    # A folder was verified, not files one by one: issued documents not among the files
+    # are reported missing.
+    whole_batch: bool = True
 
 
 def template_slots(template: str, template_dir: Path | None = None) -> tuple[str, ...]:
@@ -521,7 +527,7 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
             status = INVALID
             reasons.append("not the issued document: its first revision differs from the "
                            "rendered file in the ledger")
-        else:
+        elif not ctx.settings.signatures_only:
             status = UNKNOWN
             reasons.append("matches no issued document in the ledger")
 
@@ -875,13 +881,19 @@ def _doc_timestamp(ts: Any, ctx: _Context, dss: Any, reader: Any,
 
 
 def collect_pdfs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given and every *.pdf under the folders given, each once, in order."""
+    """Files as given and every *.pdf under the folders given, each once, in order.
+    No file at all is bad input: "0 PDF files found (N other files skipped)"."""
+    from pakta.i18n import _, ngettext
+
     files: list[Path] = []
     seen: set[Path] = set()
+    skipped = 0
+    paths = list(paths)
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and p.suffix.lower() == ".pdf")
+            everything = [p for p in path.rglob("*") if p.is_file()]
+            found = sorted(p for p in everything if p.suffix.lower() == ".pdf")
+            skipped += len(everything) - len(found)
         elif path.exists():
             found = [path]
         else:
@@ -891,6 +903,12 @@ def collect_pdfs(paths: Iterable[Path]) -> list[Path]:
             if key not in seen:
                 seen.add(key)
                 files.append(item)
+    if not files:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(ngettext("{where}: 0 PDF files found ({count} other file skipped)",
+                                  "{where}: 0 PDF files found ({count} other files skipped)",
+                                  skipped).format(where=where, count=skipped),
+                         hint=_("give a folder of signed PDFs, or the PDF files themselves"))
     return files
 
 
@@ -898,15 +916,24 @@ def make_settings(trust: Sequence[Path], ledger: Ledger | None,
                   heads: Sequence[RegionHead], witness_name: str | None,
                   template_dir: Path | None = None,
                   crls: Sequence[Path] = (), *, online: bool = False,
-                  time_limit: float = TIME_LIMIT_S) -> VerifySettings:
-    """Load everything a batch needs once: trust roots, CRLs, issued documents, slots."""
+                  time_limit: float = TIME_LIMIT_S,
+                  paths: Sequence[Path] | None = None) -> VerifySettings:
+    """Load everything a batch needs once: trust roots, CRLs, issued documents, slots.
+
+    Without a ledger each file is judged by its signatures alone (the roster has nothing
+    to match). Issued documents missing from the files are reported only when a folder
+    is among `paths` (a whole batch), not for files named one by one."""
     issued = tuple(ledger.documents()) if ledger else ()
+    if ledger is None:
+        heads = ()
     templates = {r.template for r in issued}
     slots = {t: template_slots(t, template_dir) for t in templates}
     certification = {t: c for t in templates if (c := certification_slot(t))}
     return VerifySettings(load_trust_roots(trust), issued, tuple(heads), witness_name, slots,
                           load_crls(crls), certification_slots=certification,
-                          online=online, time_limit=time_limit)
+                          online=online, time_limit=time_limit,
+                          signatures_only=ledger is None,
+                          whole_batch=paths is None or any(p.is_dir() for p in paths))
 
 
 def verify_paths(files: Sequence[Path], settings: VerifySettings, *, workers: int = 1,
@@ -1031,10 +1058,11 @@ class Tally:
     def result(self) -> BatchVerdict:
         settings, found = self.settings, self.found
         kept = self.documents is not None
+        whole = settings.whole_batch
         return BatchVerdict(
             documents=tuple(self.documents or ()),
             heads_without_document=tuple(sorted(r.doc_id for r in settings.issued
-                                                if r.doc_id not in found)),
+                                                if whole and r.doc_id not in found)),
             duplicates=tuple(sorted(d for d, n in found.items() if n > 1)),
             by_status=dict(self.by_status),
             by_template={k: dict(v) for k, v in sorted(self.by_template.items())},
@@ -1042,9 +1070,10 @@ class Tally:
             incomplete=tuple(sorted(self.incomplete)),
             unexpected=tuple(self.unexpected), errors=tuple(self.errors),
             heads_missing=tuple((h.code, h.plain_name, h.province) for h in settings.heads
-                                if h.code not in self.codes_found),
+                                if whole and h.code not in self.codes_found),
             count=None if kept else self.count,
-            all_complete=None if kept else self.all_complete)
+            all_complete=None if kept else self.all_complete,
+            signatures_only=settings.signatures_only)
 
 
 def summarise(verdicts: Sequence[DocumentVerdict], settings: VerifySettings) -> BatchVerdict:

@@ -80,8 +80,12 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     try:
         settings = make_settings(trust_files, db, heads, ws.witness.name if ws else None,
                                  ws.template_dir if ws else None, crls, online=online,
-                                 time_limit=time_limit)
+                                 time_limit=time_limit, paths=paths)
         files = collect_pdfs(paths)
+        if settings.signatures_only:  # an auditor with only the files and the trust root
+            from pakta.i18n import _
+
+            click.echo(_("no ledger or roster: checking the signatures only"), err=True)
         with _report_stream(output) as out:
             ok = _verify_streaming(files, settings, db, fmt, out,
                                    jobs or os.cpu_count() or 1)

@@ -1,9 +1,15 @@
 """The HTML report of `pakta verify`: one self-contained file that reads offline.
 
-Inline CSS, no scripts, no external resources (fonts, images, links); every value from a
-file, the roster or the ledger is escaped. Sections: the verdict, totals by status, the
-per-province and per-template tables, what is missing or doubtful, then each document
-with its signatures' facts.
+Indonesian first, English a click away: both languages are in the page and a CSS-only
+switch (two radio inputs) shows one. Inline CSS, no scripts, no external resources
+(fonts, images, links); every value from a file, the roster or the ledger is escaped.
+
+Per language: the headline (how many documents need attention), the problem list, each
+problem in one plain sentence, then the per-province and per-template tables, then each
+document with its signatures. A signature's own validity is shown apart from the
+document's verdict (a valid signature by the wrong person is a valid signature on an
+INVALID document); the ETSI indication is in small print beneath its sentence. Times
+are in the region's zone (WIB, WITA, WIT) or in UTC, labelled.
 
 `Writer` streams it: each document is rendered as soon as it is known and kept in a
 temporary file until the summary, which comes first, is known.
@@ -16,220 +22,356 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TextIO
 
+from pakta.i18n import N_, Np_
+from pakta.reports import render_with
+from pakta.reports.words import ALL_GOOD as ALL_GOOD_FORMS
+from pakta.reports.words import ATTENTION as ATTENTION_FORMS
+from pakta.reports.words import (
+    CHANGES_WORDS,
+    indication_sentence,
+    local_time,
+    more_problems,
+    needing_attention,
+    nt,
+    reason_sentence,
+    revocation_sentence,
+    slot_signature,
+    status_label,
+    t,
+)
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
-COLOURS = {"COMPLETE": "#2e9d5b", "INCOMPLETE": "#d99a1e", "INVALID": "#d64545",
-           "UNKNOWN": "#8a63d2", "ERROR": "#6b7280"}
-INDICATION_COLOURS = {"TOTAL-PASSED": "#2e9d5b", "INDETERMINATE": "#d99a1e",
-                      "TOTAL-FAILED": "#d64545"}
-LABELS = {"COMPLETE": "complete", "INCOMPLETE": "not fully signed", "INVALID": "invalid",
-          "UNKNOWN": "not issued", "ERROR": "unreadable"}
+LANGS = ("id", "en")  # Indonesian first
+COLOURS = {"COMPLETE": "#2e7d4f", "INCOMPLETE": "#b7791f", "INVALID": "#c53030",
+           "UNKNOWN": "#6b46c1", "ERROR": "#4a5568", "MISSING": "#1d2b3a",
+           "DUPLICATE": "#b7791f"}
+OWN = {"TOTAL-PASSED": "pass", "INDETERMINATE": "indet", "TOTAL-FAILED": "fail"}
 
 CSS = """
 * { box-sizing: border-box; }
 body { font-family: "Liberation Sans", Arial, sans-serif; margin: 0; color: #1d232b;
-       background: #f6f7f9; }
+       background: #f6f7f9; font-size: 15px; line-height: 1.4; }
+input.lang { position: absolute; opacity: 0; pointer-events: none; }
+#lang-id:checked ~ .l-en, #lang-en:checked ~ .l-id { display: none; }
+nav.switch { position: absolute; top: 1.1em; right: 2em; }
+nav.switch label { color: #cbd5e0; border: 1px solid #4a5a6a; padding: .25em .7em;
+                   cursor: pointer; font-size: .9em; }
+#lang-id:checked ~ nav label[for=lang-id], #lang-en:checked ~ nav label[for=lang-en] {
+  background: white; color: #1d2b3a; }
 header { padding: 1.2em 2em; background: #1d2b3a; color: white; }
-header h1 { margin: 0 0 .2em 0; font-size: 1.5em; }
-header p { margin: 0; opacity: .8; }
-main { padding: 1em 2em 3em 2em; }
-.verdict { font-size: 1.35em; font-weight: bold; padding: .6em 1em; border-radius: 6px;
-           color: white; margin: 1em 0; }
-.verdict.ok { background: #2e9d5b; } .verdict.bad { background: #d64545; }
-.tiles { display: flex; flex-wrap: wrap; gap: .8em; margin-bottom: 1em; }
-.tile { border-left: 7px solid; padding: .5em 1em; background: white; min-width: 9em;
+header h1 { margin: 0 0 .2em 0; font-size: 1.45em; }
+header p { margin: 0; opacity: .85; }
+main { padding: .5em 2em 3em 2em; max-width: 1200px; }
+.mode { background: #fff8e1; border-left: 6px solid #b7791f; padding: .5em 1em;
+        margin: 1em 0 0 0; }
+.verdict { font-size: 1.4em; font-weight: bold; padding: .6em 1em; border-radius: 6px;
+           color: white; margin: 1em 0 .3em 0; }
+.verdict.ok { background: #2e7d4f; } .verdict.bad { background: #c53030; }
+.more { margin: .2em 0 .8em 0; font-weight: bold; color: #9b2c2c; }
+.tiles { display: flex; flex-wrap: wrap; gap: .6em; margin: .8em 0; }
+.tile { border-left: 6px solid; padding: .4em .9em; background: white; min-width: 9em;
         box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-.tile b { display: block; font-size: 1.7em; }
-.tile span { color: #4b5563; font-size: .9em; }
+.tile b { display: block; font-size: 1.5em; }
+.tile span { color: #4b5563; font-size: .85em; }
 section { background: white; padding: .8em 1.2em; margin: 1em 0;
           box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 h2 { font-size: 1.15em; margin: .3em 0 .6em 0; }
+h3 { font-size: 1em; margin: .8em 0 .2em 0; }
+ol.problems { margin: 0; padding-left: 1.6em; }
+ol.problems li { padding: .45em 0; border-bottom: 1px solid #eceef1; }
+ol.problems .sentence { margin-top: .15em; }
 table { border-collapse: collapse; width: 100%; font-size: .92em; }
 td, th { border-bottom: 1px solid #e3e6ea; padding: .3em .6em; text-align: left;
          vertical-align: top; }
 th { background: #eef0f3; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.zero { color: #b8bec7; }
-.badge { color: white; border-radius: 4px; padding: .05em .45em; font-size: .82em;
+.badge { color: white; border-radius: 4px; padding: .05em .45em; font-size: .8em;
          font-weight: bold; white-space: nowrap; }
 details { border-bottom: 1px solid #eceef1; padding: .35em 0; }
 summary { cursor: pointer; }
-.facts td:first-child { color: #4b5563; width: 14em; }
-.reasons li, .why { color: #a12f2f; }
+small, .etsi { color: #6b7280; font-size: .8em; }
+.sig { border-left: 3px solid #d1d5db; padding: 0 0 0 .8em; margin: .6em 0; }
+.own { margin: .2em 0 0 0; font-weight: bold; }
+.own.pass { color: #2e7d4f; } .own.indet { color: #975a16; } .own.fail { color: #c53030; }
+.note { margin: .1em 0; color: #4b5563; font-style: italic; }
+.etsi { margin: 0 0 .3em 0; }
+.facts td:first-child { color: #4b5563; width: 16em; }
+.reasons li, .why { color: #9b2c2c; }
 code { font-size: .85em; word-break: break-all; }
-ul.plain { columns: 2; margin: .3em 0; }
 """
 
 
-def _badge(text: str, colour: str) -> str:
-    return f'<span class="badge" style="background:{colour}">{escape(text)}</span>'
+def _badge(status: str, lang: str) -> str:
+    return (f'<span class="badge" style="background:{COLOURS.get(status, "#4a5568")}">'
+            f"{escape(status_label(status, lang))}</span>")
 
 
-def _count_row(name: str, counts: dict[str, int]) -> str:
+def _count_row(name: str, counts: dict[str, int], header: bool = False) -> str:
+    cell = "th" if header else "td"
     cells = "".join(
         f'<td class="n{"" if counts.get(s) else " zero"}"'
         + (f' style="color:{COLOURS[s]};font-weight:bold"' if counts.get(s) and
            s != "COMPLETE" else "")
         + f">{counts.get(s, 0)}</td>" for s in STATUSES)
-    return (f"<tr><td>{escape(name)}</td><td class=\"n\">{sum(counts.values())}</td>"
-            f"{cells}</tr>")
+    return (f"<tr><{cell}>{escape(name)}</{cell}><td class=\"n\">{sum(counts.values())}"
+            f"</td>{cells}</tr>")
 
 
-def _count_table(table_id: str, title: str, rows: dict[str, dict[str, int]]) -> str:
-    header = "".join(f'<th class="n">{escape(s)}</th>' for s in STATUSES)
-    body = "".join(_count_row(name if name != "-" else "(none)", counts)
+def _count_table(table_id: str, title: str, rows: dict[str, dict[str, int]],
+                 lang: str) -> str:
+    header = "".join(f'<th class="n">{escape(status_label(s, lang))}</th>' for s in STATUSES)
+    none = t(lang, N_("(none)"))
+    body = "".join(_count_row(name if name != "-" else none, counts)
                    for name, counts in rows.items())
     totals: dict[str, int] = {}
     for counts in rows.values():
         for s, n in counts.items():
             totals[s] = totals.get(s, 0) + n
-    return (f'<table id="{table_id}"><tr><th>{escape(title)}</th><th class="n">total</th>'
-            f"{header}</tr>{body}{_count_row('Total', totals).replace('<td>', '<th>', 1)}"
-            "</table>")
+    return (f'<table id="{table_id}"><tr><th>{escape(title)}</th><th class="n">'
+            f"{escape(t(lang, N_('total')))}</th>{header}</tr>{body}"
+            f"{_count_row(t(lang, N_('Total')), totals, header=True)}</table>")
 
 
-def _facts(s: SignatureVerdict) -> str:
+def _yes(value: bool, lang: str) -> str:
+    return escape(t(lang, N_("yes"))) if value else f"<b>{escape(t(lang, N_('no')))}</b>"
+
+
+def _facts(s: SignatureVerdict, region: str | None, lang: str) -> str:
+    def when(iso: str | None) -> str:
+        return escape(local_time(iso, region, lang))
+
+    timestamp = when(s.timestamp) if s.timestamp else escape(t(lang, N_("none")))
+    if s.timestamp and s.timestamp_trusted is False:
+        timestamp += f" <b>({escape(t(lang, N_('not trusted')))})</b>"
     rows = [
-        ("indication", _badge(s.indication, INDICATION_COLOURS.get(s.indication, "#999"))
-         + (f" {escape(s.sub_indication)}" if s.sub_indication else "")),
-        ("kind", escape(s.kind)),
-        ("signer", escape(s.signer_name)
+        (N_("signer"), escape(s.signer_name)
          + (f" &middot; NIK/NIP {escape(s.signer_serial)}" if s.signer_serial else "")),
-        ("issuer", escape(s.issuer)),
-        ("certificate SHA-256", f"<code>{escape(s.cert_sha256)}</code>"),
-        ("integrity", "intact" if s.intact else "<b>changed</b>"),
-        ("signature", "valid" if s.valid else "<b>invalid</b>"),
-        ("chain to a trust root", "yes" if s.trusted else "<b>no</b>"),
-        ("claimed signing time", escape(s.signing_time or "-")),
-        ("timestamp", escape(s.timestamp or "none")
-         + ("" if s.timestamp_trusted in (None, True) else " <b>(not trusted)</b>")),
-        ("revocation", escape(s.revocation)
-         + (f" on {escape(s.revocation_date)}" if s.revocation_date else "")),
-        ("key usage", "signing" if s.key_usage_ok else "<b>not for signing</b>"),
-        ("PAdES level", escape(s.level)),
-        ("field, page", f"{escape(s.field)}, {s.page if s.page else '-'}"),
-        ("coverage", f"{escape(s.coverage)} ({s.covered_bytes} bytes)"),
-        ("changes after", escape(s.modification)),
-        ("judged at", escape(s.validated_at or "-")),
+        (N_("certificate issuer"), escape(s.issuer or "-")),
+        (N_("certificate SHA-256"), f"<code>{escape(s.cert_sha256 or '-')}</code>"),
+        (N_("file unchanged since this signature"), _yes(s.intact, lang)),
+        (N_("signature mathematically correct"), _yes(s.valid, lang)),
+        (N_("certificate chain to the trust root"), _yes(s.trusted, lang)),
+        (N_("signing time claimed by the signer"), when(s.signing_time)),
+        (N_("timestamp"), timestamp),
+        (N_("revocation"), escape(revocation_sentence(s, lang, region))),
+        (N_("certificate meant for signing"), _yes(s.key_usage_ok, lang)),
+        (N_("PAdES level"), escape(s.level)),
+        (N_("field, page"), f"{escape(s.field)}, {s.page if s.page else '-'}"),
+        (N_("changes after this signature"),
+         escape(t(lang, CHANGES_WORDS.get(s.modification, s.modification)))),
+        (N_("judged at"), when(s.validated_at)),
     ]
+    if s.kind != "signature":
+        rows = [r for r in rows if r[0] in (N_("signer"), N_("certificate issuer"),
+                                            N_("file unchanged since this signature"),
+                                            N_("certificate chain to the trust root"),
+                                            N_("timestamp"))]
     if s.certification:
-        rows.insert(2, ("certification", f"allows {escape(s.certification)} afterwards"))
-    rows += [("note", escape(d)) for d in s.details]
-    return '<table class="facts">' + "".join(
-        f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows) + "</table>"
+        rows.insert(1, (N_("certification"), escape(t(lang, N_(
+            "the document was certified; later changes allowed: {permission}")).format(
+            permission=s.certification))))
+    cells = "".join(f"<tr><td>{escape(t(lang, name))}</td><td>{value}</td></tr>"
+                    for name, value in rows)
+    cells += "".join(f"<tr><td>{escape(t(lang, N_('note')))}</td><td>{escape(d)}</td></tr>"
+                     for d in s.details)
+    return f'<table class="facts">{cells}</table>'
 
 
-def _document(d: DocumentVerdict) -> str:
-    signed = ", ".join(
-        f"{escape(s.field)} {_badge(s.indication, INDICATION_COLOURS.get(s.indication, '#999'))}"
-        for s in d.signatures) or "no signature"
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in d.reasons)
-    sigs = "".join(f"<h3>{escape(s.field)}</h3>{_facts(s)}"
-                   for s in (*d.signatures, *d.document_timestamps))
+def _signature(s: SignatureVerdict, d: DocumentVerdict, lang: str) -> str:
+    title = slot_signature(s.field, lang) if s.kind == "signature" else \
+        t(lang, N_("Document timestamp '{field}'")).format(field=s.field)
+    note = ""
+    if s.passed and d.status != "COMPLETE":
+        note = escape(t(lang, N_("This signature on its own is valid; the verdict on the "
+                                 "document comes from the checks above.")))
+        note = f'<p class="note">{note}</p>'
+    etsi = "ETSI EN 319 102-1: " + s.indication + (
+        f" / {s.sub_indication}" if s.sub_indication else "")
+    return (f'<div class="sig"><h3>{escape(title)}</h3>'
+            f'<p class="own {OWN.get(s.indication, "indet")}">'
+            f"{escape(indication_sentence(s.indication, s.sub_indication, lang))}</p>"
+            f'{note}<p class="etsi">{escape(etsi)}</p>{_facts(s, d.region_code, lang)}</div>')
+
+
+def _who(d: DocumentVerdict) -> str:
+    if not d.head:
+        return ""
+    return f" &middot; {escape(d.head)} <small>{escape(d.province or '')}</small>"
+
+
+def _problem(d: DocumentVerdict, lang: str) -> str:
+    """The document's entry in the problem list: what it is, what is wrong."""
+    sentences = "".join(f'<div class="sentence">{escape(reason_sentence(r, lang))}</div>'
+                        for r in d.reasons)
+    return (f"<li>{_badge(d.status, lang)} <b>{escape(d.doc_id or d.path)}</b>{_who(d)}"
+            f"{sentences}</li>")
+
+
+def _document(d: DocumentVerdict, lang: str) -> str:
+    count = nt(lang, SIGNATURES, len(d.signatures)).format(count=len(d.signatures))
+    first = reason_sentence(d.reasons[0], lang) if d.reasons else ""
+    reasons = "".join(f"<li>{escape(reason_sentence(r, lang))}</li>" for r in d.reasons)
+    sigs = "".join(_signature(s, d, lang) for s in (*d.signatures, *d.document_timestamps))
+    facts = t(lang, N_("file {path}")).format(path="\0path\0")
+    facts = escape(facts).replace("\0path\0", f"<code>{escape(d.path)}</code>")
+    issued = t(lang, N_("first revision is the issued file: {answer}")).format(
+        answer=t(lang, N_("yes")) if d.issued else t(lang, N_("no")))
+    template = t(lang, N_("template {template}, slots {slots}")).format(
+        template=d.template or "-", slots=", ".join(d.slots) or "-")
     return (
         f'<details class="doc" data-status="{escape(d.status)}"><summary>'
-        f"{_badge(d.status, COLOURS.get(d.status, '#999'))} "
-        f"<b>{escape(d.doc_id or d.path)}</b> &middot; "
-        + (f"{escape(d.head)} <small>{escape(d.province or '')}</small> &middot; "
-           if d.head else "")
-        + f"{signed}"
-        + (f' <small class="why">{escape(d.reasons[0])}</small>' if d.reasons else "")
+        f"{_badge(d.status, lang)} <b>{escape(d.doc_id or d.path)}</b>{_who(d)}"
+        f" &middot; {escape(count)}"
+        + (f' <small class="why">{escape(first)}</small>' if first else "")
         + "</summary>"
         f'<ul class="reasons">{reasons}</ul>'
-        f"<p>file <code>{escape(d.path)}</code><br>SHA-256 <code>{escape(d.sha256)}</code>"
-        f"<br>template {escape(d.template or '-')}, slots "
-        f"{escape(', '.join(d.slots) or '-')}; first revision is the issued file: "
-        f"{'yes' if d.issued else 'no'}</p>{sigs}</details>")
+        f"<p>{facts}<br>SHA-256 <code>{escape(d.sha256 or '-')}</code><br>"
+        f"{escape(template)}; {escape(issued)}</p>{sigs}</details>")
 
 
-def _list_section(title: str, items: list[str], section_id: str) -> str:
-    if not items:
-        return ""
-    lis = "".join(f"<li>{escape(i)}</li>" for i in items)
-    return (f'<section id="{section_id}"><h2>{escape(title)} ({len(items)})</h2>'
-            f'<ul class="plain">{lis}</ul></section>')
-
-
+SIGNATURES = Np_("{count} signature", "{count} signatures")
 ORDER = {s: i for i, s in enumerate(STATUSES[::-1])}  # problems first
-TAIL = """
-</section>
-</main></body></html>
-"""
 
 
 def _sort_key(d: DocumentVerdict) -> tuple[int, str]:
     return ORDER.get(d.status, 0), d.path
 
 
-def _head(batch: BatchVerdict, generated_at: datetime | None) -> str:
-    """Everything before the documents."""
+def _top(batch: BatchVerdict, generated_at: datetime | None, lang: str) -> str:
+    """The language's page up to its problem list's documents."""
     moment = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
+    suffix = "" if lang == LANGS[0] else f"-{lang}"
+    checked = nt(lang, CHECKED, batch.total).format(
+        count=batch.total, time=local_time(moment, "31", lang))
+    mode = (f'<p class="mode" id="mode{suffix}">'
+            f"{escape(t(lang, N_('no ledger or roster: checking the signatures only')))}"
+            "</p>") if batch.signatures_only else ""
+    if batch.ok:
+        headline = nt(lang, ALL_GOOD_FORMS, batch.total).format(total=batch.total)
+    else:
+        problems = needing_attention(batch)
+        headline = nt(lang, ATTENTION_FORMS, problems).format(problems=problems,
+                                                              total=batch.total)
+    more = "".join(f'<p class="more">{escape(m)}</p>' for m in more_problems(batch, lang))
     tiles = "".join(
         f'<div class="tile" style="border-color:{COLOURS[s]}"><b>'
-        f"{batch.by_status.get(s, 0)}</b>{escape(s)}<br><span>{escape(LABELS[s])}</span>"
+        f"{batch.by_status.get(s, 0)}</b><span>{escape(status_label(s, lang))}</span>"
         "</div>" for s in STATUSES)
-    tiles += (f'<div class="tile" style="border-color:#1d2b3a"><b>'
-              f"{len(batch.heads_without_document)}</b>MISSING<br><span>issued, no file"
-              "</span></div>")
-    verdict = "OK" if batch.ok else "PROBLEMS FOUND"
-    kind = "ok" if batch.ok else "bad"
-    total = batch.total
-    problems = total - batch.by_status.get("COMPLETE", 0)
-    return f"""<!doctype html>
-<html lang="id"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pakta verification report</title>
-<style>{CSS}</style></head><body>
-<header><h1>Verification report &middot; Pakta Integritas</h1>
-<p>{total} files checked at {escape(moment)}</p></header>
-<main>
-<div class="verdict {kind}" id="verdict">{verdict}: {total} files</div>
-<div class="tiles" id="summary">{tiles}</div>
-<section><h2>Per province</h2>{_count_table("provinces", "Province", batch.by_province)}
-</section>
-<section><h2>Per template</h2>{_count_table("templates", "Template", batch.by_template)}
-</section>
-{_list_section("Issued but not found", list(batch.heads_without_document), "missing")}
-{_list_section("Not fully signed", list(batch.incomplete), "incomplete")}
-{_list_section("Found more than once", list(batch.duplicates), "duplicates")}
-{_list_section("Files that belong to no issued document", list(batch.unexpected),
-               "unexpected")}
-{_list_section("Unreadable files", list(batch.errors), "errors")}
-<section id="documents"><h2>Documents ({total}; {problems} with problems
-first)</h2>
-"""
+    tiles += (f'<div class="tile" style="border-color:{COLOURS["MISSING"]}"><b>'
+              f"{len(batch.heads_without_document)}</b>"
+              f"<span>{escape(status_label('MISSING', lang))}</span></div>")
+    count = needing_attention(batch) + len(batch.heads_without_document) + \
+        len(batch.duplicates) + len(batch.heads_missing)
+    problems_title = t(lang, N_("Needs attention ({count})")).format(count=count)
+    return (
+        f'<div class="l-{lang}" lang="{lang}">'
+        f"<header><h1>{escape(t(lang, N_('Verification report')))} &middot; Pakta "
+        f"Integritas</h1><p>{escape(checked)}</p></header><main>{mode}"
+        f'<div class="verdict {"ok" if batch.ok else "bad"}" id="verdict{suffix}">'
+        f"{escape(headline)}</div>{more}"
+        f'<div class="tiles" id="summary{suffix}">{tiles}</div>'
+        + (f'<section id="problems{suffix}"><h2>{escape(problems_title)}</h2>'
+           '<ol class="problems">' if count else ""))
+
+
+def _middle(batch: BatchVerdict, lang: str) -> str:
+    """After the problem list's documents: the batch's own problems, the tables, the
+    documents' heading."""
+    suffix = "" if lang == LANGS[0] else f"-{lang}"
+    items = []
+    for doc_id in batch.heads_without_document:
+        items.append(f"<li>{_badge('MISSING', lang)} <b>{escape(doc_id)}</b>"
+                     f'<div class="sentence">'
+                     f"{escape(t(lang, N_('Issued but not found among the files.')))}"
+                     "</div></li>")
+    no_document = escape(t(lang, N_("No document of this head among the files.")))
+    for code, name, province in batch.heads_missing:
+        items.append(f"<li>{_badge('MISSING', lang)} <b>{escape(code)}</b> &middot; "
+                     f"{escape(name)} <small>{escape(province)}</small>"
+                     f'<div class="sentence">{no_document}</div></li>')
+    for doc_id in batch.duplicates:
+        items.append(f"<li>{_badge('DUPLICATE', lang)} <b>{escape(doc_id)}</b>"
+                     f'<div class="sentence">'
+                     f"{escape(t(lang, N_('Found in more than one file.')))}</div></li>")
+    count = needing_attention(batch) + len(items)
+    close = "</ol></section>" if count else ""
+    return (
+        "".join(items) + close
+        + f"<section><h2>{escape(t(lang, N_('Per province')))}</h2>"
+        + _count_table(f"provinces{suffix}", t(lang, N_("Province")), batch.by_province,
+                       lang)
+        + f"</section><section><h2>{escape(t(lang, N_('Per template')))}</h2>"
+        + _count_table(f"templates{suffix}", t(lang, N_("Template")), batch.by_template,
+                       lang)
+        + f'</section><section id="documents{suffix}"><h2>'
+        + escape(t(lang, N_("All documents ({count}), problems first")).format(
+            count=batch.total))
+        + "</h2>")
+
+
+BOTTOM = "</section></main></div>"
+CHECKED = Np_("{count} file checked, report made {time}",
+              "{count} files checked, report made {time}")
+
+
+def _page_head() -> str:
+    switch = "".join(f'<label for="lang-{lang}">{name}</label>'
+                     for lang, name in (("id", "Bahasa Indonesia"), ("en", "English")))
+    return ('<!doctype html>\n<html lang="id"><head><meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            "<title>Laporan verifikasi / Verification report &middot; pakta</title>\n"
+            f"<style>{CSS}</style></head><body>\n"
+            '<input class="lang" type="radio" name="lang" id="lang-id" checked>'
+            '<input class="lang" type="radio" name="lang" id="lang-en">'
+            f'<nav class="switch">{switch}</nav>\n')
 
 
 class Writer:
-    """The report to a text stream, the same as `render` gives. Each document is
-    rendered as soon as it is known and waits in a temporary file; only its place in
-    the report's order (status, path) is kept in memory."""
+    """The report to a text stream. Each document is rendered (problem entry and
+    details, in each language) as soon as it is known and waits in a temporary file;
+    only its place in the report's order is kept in memory."""
 
     def __init__(self, out: TextIO, generated_at: datetime | None = None) -> None:
         self.out = out
         self.generated_at = generated_at
         self.spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
-        self.index: list[tuple[int, str, int, int, int]] = []
+        # (language, part, status rank, path, arrival, offset, length)
+        self.index: list[tuple[int, int, int, str, int, int, int]] = []
 
-    def document(self, d: DocumentVerdict) -> None:
-        data = _document(d).encode("utf-8")
+    def _keep(self, lang: int, part: int, d: DocumentVerdict, text: str) -> None:
+        data = text.encode("utf-8")
         offset = self.spool.tell()
         self.spool.write(data)
-        self.index.append((*_sort_key(d), len(self.index), offset, len(data)))
+        self.index.append((lang, part, *_sort_key(d), len(self.index), offset, len(data)))
+
+    def document(self, d: DocumentVerdict) -> None:
+        for number, lang in enumerate(LANGS):
+            if d.status != "COMPLETE":
+                self._keep(number, 0, d, _problem(d, lang))
+            self._keep(number, 1, d, _document(d, lang))
+
+    def _parts(self, lang: int, part: int) -> None:
+        for entry in self.index:
+            if entry[0] == lang and entry[1] == part:
+                offset, length = entry[-2:]
+                self.spool.seek(offset)
+                self.out.write(self.spool.read(length).decode("utf-8"))
 
     def finish(self, batch: BatchVerdict) -> None:
         try:
-            self.out.write(_head(batch, self.generated_at))
             self.index.sort()
-            for *_, offset, length in self.index:
-                self.spool.seek(offset)
-                self.out.write(self.spool.read(length).decode("utf-8"))
-            self.out.write(TAIL)
+            self.out.write(_page_head())
+            for number, lang in enumerate(LANGS):
+                self.out.write(_top(batch, self.generated_at, lang))
+                self._parts(number, 0)
+                self.out.write(_middle(batch, lang))
+                self._parts(number, 1)
+                self.out.write(BOTTOM + "\n")
+            self.out.write("</body></html>\n")
         finally:
             self.spool.close()
 
 
 def render(batch: BatchVerdict, generated_at: datetime | None = None) -> str:
-    documents = sorted(batch.documents, key=_sort_key)
-    return (_head(batch, generated_at) + "".join(_document(d) for d in documents)
-            + TAIL)
+    return render_with(lambda out: Writer(out, generated_at), batch)
