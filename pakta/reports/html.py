@@ -41,6 +41,18 @@ from pakta.reports.words import (
 )
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
+# Words shown inside f-strings (where extraction cannot see them).
+W_TOTAL_COLUMN = N_("total")
+W_TOTAL = N_("Total")
+W_NO = N_("no")
+W_NOT_TRUSTED = N_("not trusted")
+W_NOTE = N_("note")
+W_SIGNATURES_ONLY = N_("no ledger or roster: checking the signatures only")
+W_VERIFICATION_REPORT = N_("Verification report")
+W_NOT_FOUND_SENTENCE = N_("Issued but not found among the files.")
+W_TWICE_SENTENCE = N_("Found in more than one file.")
+W_PER_PROVINCE = N_("Per province")
+W_PER_TEMPLATE = N_("Per template")
 LANGS = ("id", "en")  # Indonesian first
 COLOURS = {"COMPLETE": "#2e7d4f", "INCOMPLETE": "#b7791f", "INVALID": "#c53030",
            "UNKNOWN": "#6b46c1", "ERROR": "#4a5568", "MISSING": "#1d2b3a",
@@ -129,12 +141,12 @@ def _count_table(table_id: str, title: str, rows: dict[str, dict[str, int]],
         for s, n in counts.items():
             totals[s] = totals.get(s, 0) + n
     return (f'<table id="{table_id}"><tr><th>{escape(title)}</th><th class="n">'
-            f"{escape(t(lang, N_('total')))}</th>{header}</tr>{body}"
-            f"{_count_row(t(lang, N_('Total')), totals, header=True)}</table>")
+            f"{escape(t(lang, W_TOTAL_COLUMN))}</th>{header}</tr>{body}"
+            f"{_count_row(t(lang, W_TOTAL), totals, header=True)}</table>")
 
 
 def _yes(value: bool, lang: str) -> str:
-    return escape(t(lang, N_("yes"))) if value else f"<b>{escape(t(lang, N_('no')))}</b>"
+    return escape(t(lang, N_("yes"))) if value else f"<b>{escape(t(lang, W_NO))}</b>"
 
 
 def _facts(s: SignatureVerdict, region: str | None, lang: str) -> str:
@@ -143,7 +155,7 @@ def _facts(s: SignatureVerdict, region: str | None, lang: str) -> str:
 
     timestamp = when(s.timestamp) if s.timestamp else escape(t(lang, N_("none")))
     if s.timestamp and s.timestamp_trusted is False:
-        timestamp += f" <b>({escape(t(lang, N_('not trusted')))})</b>"
+        timestamp += f" <b>({escape(t(lang, W_NOT_TRUSTED))})</b>"
     rows = [
         (N_("signer"), escape(s.signer_name)
          + (f" &middot; NIK/NIP {escape(s.signer_serial)}" if s.signer_serial else "")),
@@ -173,7 +185,7 @@ def _facts(s: SignatureVerdict, region: str | None, lang: str) -> str:
             permission=s.certification))))
     cells = "".join(f"<tr><td>{escape(t(lang, name))}</td><td>{value}</td></tr>"
                     for name, value in rows)
-    cells += "".join(f"<tr><td>{escape(t(lang, N_('note')))}</td><td>{escape(d)}</td></tr>"
+    cells += "".join(f"<tr><td>{escape(t(lang, W_NOTE))}</td><td>{escape(d)}</td></tr>"
                      for d in s.details)
     return f'<table class="facts">{cells}</table>'
 
@@ -245,7 +257,7 @@ def _top(batch: BatchVerdict, generated_at: datetime | None, lang: str) -> str:
     checked = nt(lang, CHECKED, batch.total).format(
         count=batch.total, time=local_time(moment, "31", lang))
     mode = (f'<p class="mode" id="mode{suffix}">'
-            f"{escape(t(lang, N_('no ledger or roster: checking the signatures only')))}"
+            f"{escape(t(lang, W_SIGNATURES_ONLY))}"
             "</p>") if batch.signatures_only else ""
     if batch.ok:
         headline = nt(lang, ALL_GOOD_FORMS, batch.total).format(total=batch.total)
@@ -266,7 +278,7 @@ def _top(batch: BatchVerdict, generated_at: datetime | None, lang: str) -> str:
     problems_title = t(lang, N_("Needs attention ({count})")).format(count=count)
     return (
         f'<div class="l-{lang}" lang="{lang}">'
-        f"<header><h1>{escape(t(lang, N_('Verification report')))} &middot; Pakta "
+        f"<header><h1>{escape(t(lang, W_VERIFICATION_REPORT))} &middot; Pakta "
         f"Integritas</h1><p>{escape(checked)}</p></header><main>{mode}"
         f'<div class="verdict {"ok" if batch.ok else "bad"}" id="verdict{suffix}">'
         f"{escape(headline)}</div>{more}"
@@ -283,7 +295,7 @@ def _middle(batch: BatchVerdict, lang: str) -> str:
     for doc_id in batch.heads_without_document:
         items.append(f"<li>{_badge('MISSING', lang)} <b>{escape(doc_id)}</b>"
                      f'<div class="sentence">'
-                     f"{escape(t(lang, N_('Issued but not found among the files.')))}"
+                     f"{escape(t(lang, W_NOT_FOUND_SENTENCE))}"
                      "</div></li>")
     no_document = escape(t(lang, N_("No document of this head among the files.")))
     for code, name, province in batch.heads_missing:
@@ -293,15 +305,15 @@ def _middle(batch: BatchVerdict, lang: str) -> str:
     for doc_id in batch.duplicates:
         items.append(f"<li>{_badge('DUPLICATE', lang)} <b>{escape(doc_id)}</b>"
                      f'<div class="sentence">'
-                     f"{escape(t(lang, N_('Found in more than one file.')))}</div></li>")
+                     f"{escape(t(lang, W_TWICE_SENTENCE))}</div></li>")
     count = needing_attention(batch) + len(items)
     close = "</ol></section>" if count else ""
     return (
         "".join(items) + close
-        + f"<section><h2>{escape(t(lang, N_('Per province')))}</h2>"
+        + f"<section><h2>{escape(t(lang, W_PER_PROVINCE))}</h2>"
         + _count_table(f"provinces{suffix}", t(lang, N_("Province")), batch.by_province,
                        lang)
-        + f"</section><section><h2>{escape(t(lang, N_('Per template')))}</h2>"
+        + f"</section><section><h2>{escape(t(lang, W_PER_TEMPLATE))}</h2>"
         + _count_table(f"templates{suffix}", t(lang, N_("Template")), batch.by_template,
                        lang)
         + f'</section><section id="documents{suffix}"><h2>'

@@ -14,6 +14,8 @@ from pakta.reports.words import CHANGES_WORDS, local_time, reason_sentence, stat
 from pakta.reports.words import headline as _headline
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
+# Words shown inside f-strings (where extraction cannot see them).
+W_DOCUMENT_TIMESTAMP = N_("document timestamp")
 REVOCATION = {"good": N_("not revoked"), "revoked": N_("revoked"),
               "unknown": N_("not checked")}
 
@@ -31,7 +33,7 @@ def _signature_line(s: SignatureVerdict, region: str | None, lang: str) -> str:
             time=local_time(s.signing_time, region, lang) if s.signing_time else "?")
     page = f" p.{s.page}" if s.page else ""
     if s.kind != "signature":
-        return f"    {s.field} ({t(lang, N_('document timestamp'))}): {s.indication}{sub}, " \
+        return f"    {s.field} ({t(lang, W_DOCUMENT_TIMESTAMP)}): {s.indication}{sub}, " \
                f"{when}"
     certified = (", " + t(lang, N_("certification ({permission})")).format(
         permission=s.certification)) if s.certification else ""
