@@ -103,6 +103,8 @@ def test_json_report_follows_the_documented_schema(batch) -> None:  # type: igno
 def test_csv_has_one_row_per_document_and_no_formulas(batch) -> None:  # type: ignore[no-untyped-def]
     rows = list(csv.DictReader(io.StringIO(csv_report.render(batch))))
     assert len(rows) == 5 and list(rows[0]) == csv_report.COLUMNS
+    assert rows[2]["status"] == "INVALID" and rows[2]["verdict"] == "INVALID"
+    assert rows[1]["problems"] == "Not yet signed by the witness."
     assert rows[0]["indications"] == "kepala_daerah=TOTAL-PASSED; saksi=TOTAL-PASSED"
     assert rows[2]["indications"] == "kepala_daerah=TOTAL-FAILED/HASH_FAILURE"
     assert rows[3]["path"].startswith("inbox/")  # not a formula
@@ -113,10 +115,10 @@ def test_csv_has_one_row_per_document_and_no_formulas(batch) -> None:  # type: i
 def test_text_report_ends_with_the_summary(batch) -> None:  # type: ignore[no-untyped-def]
     text = text_report.render(batch)
     body, summary = text.split("\nSummary\n")
-    assert "COMPLETE   signed/75-gorontalo-pakta-integritas-signed.pdf" in body
+    assert "COMPLETE         signed/75-gorontalo-pakta-integritas-signed.pdf" in body
     assert "kepala_daerah p.1: TOTAL-FAILED / HASH_FAILURE" in body
     assert "not fully signed: 1" in summary and "unreadable files: 1" in summary
-    assert text.rstrip().endswith("Result: PROBLEMS FOUND (5 files)")
+    assert text.rstrip().endswith("Result: 4 of 5 documents need attention")
 
 
 def test_html_escapes_every_value_and_loads_nothing(batch) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +126,8 @@ def test_html_escapes_every_value_and_loads_nothing(batch) -> None:  # type: ign
     assert "<script" not in html and "<img" not in html
     assert html.count("&lt;script&gt;") >= 3
     assert not re.search(r"""<[^>]*\b(src|href)\s*=|url\(|@import|<link""", html, re.I)
-    assert 'id="verdict">PROBLEMS FOUND: 5 files' in html
+    assert 'id="verdict">4 dari 5 dokumen perlu ditindaklanjuti' in html
+    assert 'id="verdict-en">4 of 5 documents need attention' in html
     for status in STATUSES:
         assert status in html
 
@@ -141,7 +144,7 @@ def test_html_report_in_headless_chromium(batch, tmp_path: Path) -> None:  # typ
     page = tmp_path / "report.html"
     page.write_text(html_report.render(batch), encoding="utf-8")
     dom = chromium_dom(page, tmp_path / "profile")
-    assert 'id="verdict">PROBLEMS FOUND: 5 files' in dom
+    assert 'id="verdict">4 dari 5 dokumen perlu ditindaklanjuti' in dom
     assert 'id="provinces"' in dom and "Jawa Tengah" in dom
     assert "<script>alert" not in dom  # the hostile value stayed text
 
@@ -194,3 +197,88 @@ def test_a_streamed_batch_is_ok_only_when_every_document_is_complete() -> None:
     assert tally.result().ok and tally.result().total == 1
     tally.add(document("71-sulawesi-utara-pakta-integritas", INCOMPLETE))
     assert not tally.result().ok
+
+
+@pytest.mark.parametrize("iso, region, lang, shown", [
+    ("2024-09-17T02:05:06.123456+00:00", "31.71", "id", "17 September 2024 09.05 WIB"),
+    ("2024-09-17T02:05:06.123456+00:00", "33.76", "en", "17 September 2024, 09:05 WIB"),
+    ("2024-09-17T09:05:00+07:00", "75", "id", "17 September 2024 10.05 WITA"),
+    ("2024-09-17T09:05:00+07:00", "51.71", "en", "17 September 2024, 10:05 WITA"),
+    ("2024-09-17T09:05:00+07:00", "64", "id", "17 September 2024 10.05 WITA"),
+    ("2024-09-17T09:05:00+07:00", "94.01", "id", "17 September 2024 11.05 WIT"),
+    ("2024-09-17T20:05:00+07:00", "81", "en", "17 September 2024, 22:05 WIT"),
+    ("2024-09-17T09:05:00+07:00", "62", "id", "17 September 2024 09.05 WIB"),
+    ("2024-09-17T09:05:00+07:00", None, "id", "17 September 2024 02.05 UTC"),
+    ("2024-12-31T23:30:00+00:00", None, "en", "31 December 2024, 23:30 UTC"),
+])
+def test_times_are_the_regions_own_to_the_minute(iso: str, region: str | None, lang: str,
+                                                 shown: str) -> None:
+    from pakta.reports.words import local_time
+
+    assert local_time(iso, region, lang) == shown
+
+
+def test_signatures_only_is_said_at_the_top_in_both_languages() -> None:
+    from pakta.reports.words import headline
+
+    docs = [document(None, COMPLETE, path="files/a.pdf", sigs=(signature(),)),
+            document(None, INVALID, path="files/b.pdf",
+                     reasons=("signature 'kepala_daerah': TOTAL-FAILED / HASH_FAILURE",),
+                     sigs=(signature(indication="TOTAL-FAILED", sub="HASH_FAILURE"),))]
+    batch = summarise(docs, VerifySettings(trust_roots=(), signatures_only=True))
+    assert batch.signatures_only and headline(batch, "en") == \
+        "1 of 2 documents needs attention"
+    assert headline(batch, "id") == "1 dari 2 dokumen perlu ditindaklanjuti"
+    html = html_report.render(batch)
+    assert ('<p class="mode" id="mode">tanpa buku register dan daftar kepala daerah: '
+            "hanya tanda tangan yang diperiksa</p>") in html
+    assert ('<p class="mode" id="mode-en">no ledger or roster: checking the signatures '
+            "only</p>") in html
+    assert html.index('id="mode"') < html.index('id="verdict"')
+    summary = text_report.render(batch, "id").split("\nRingkasan\n")[1]
+    assert summary.splitlines()[1] == \
+        "  tanpa buku register dan daftar kepala daerah: hanya tanda tangan yang diperiksa"
+    assert "TIDAK SAH        files/b.pdf" in text_report.render(batch, "id")
+
+
+def test_csv_in_indonesian_with_rows_for_missing_and_duplicates() -> None:
+    docs = [document("75-gorontalo-pakta-integritas", COMPLETE, path="a.pdf"),
+            document("75-gorontalo-pakta-integritas", COMPLETE, path="b.pdf")]
+    batch = summarise(docs, VerifySettings(trust_roots=()))
+    batch = type(batch)(**{**batch.__dict__,
+                           "heads_without_document": ("33.76-tegal-pakta-integritas",)})
+    rows = list(csv.reader(io.StringIO(csv_report.render(batch, "id"))))
+    assert rows[0] == ["berkas", "status", "id_dokumen", "templat", "kode_wilayah",
+                       "provinsi", "kepala_daerah", "jumlah_tanda_tangan", "penanda_tangan",
+                       "indikasi", "slot_belum_ditandatangani", "alasan", "sha256",
+                       "diterbitkan", "tingkat", "cap_waktu", "detik", "putusan", "masalah"]
+    assert rows[1][13] == "ya" and rows[1][17] == "LENGKAP"
+    missing, twice = rows[3], rows[4]
+    assert missing[:3] == ["", "MISSING", "33.76-tegal-pakta-integritas"]
+    assert missing[17:] == ["TIDAK DITEMUKAN",
+                            "Diterbitkan tetapi tidak ditemukan di antara berkas."]
+    assert twice[:3] == ["a.pdf; b.pdf", "DUPLICATE", "75-gorontalo-pakta-integritas"]
+    assert twice[17:] == ["GANDA", "Ditemukan dalam lebih dari satu berkas."]
+    english = list(csv.reader(io.StringIO(csv_report.render(batch, "en"))))
+    assert english[0] == csv_report.COLUMNS
+    assert english[4][17:] == ["DUPLICATE", "Found in more than one file."]
+
+
+@pytest.mark.parametrize("lang, sentences", [
+    ("en", ["Signed by the wrong person: Dadang Somantri signed as the regional head, but "
+            "the roster names Hamka Hendra Noer.",
+            "Not yet signed by the witness.", "The file has no signature.",
+            "This file is not a document the secretariat issued."]),
+    ("id", ["Ditandatangani oleh orang yang salah: Dadang Somantri menandatangani sebagai "
+            "kepala daerah, padahal daftar kepala daerah mencantumkan Hamka Hendra Noer.",
+            "Belum ditandatangani oleh saksi.", "Berkas belum ditandatangani.",
+            "Berkas ini bukan dokumen yang diterbitkan sekretariat."]),
+])
+def test_each_reason_is_one_plain_sentence(lang: str, sentences: list[str]) -> None:
+    from pakta.findings import Finding
+    from pakta.reports.words import reason_sentence
+
+    reasons = ["wrong signer in 'kepala_daerah': Dadang Somantri, the roster names "
+               "Hamka Hendra Noer", "unsigned: saksi", "no signature",
+               Finding.of("NOT_ISSUED")]
+    assert [reason_sentence(r, lang) for r in reasons] == sentences

@@ -150,8 +150,8 @@ def test_the_html_report_reads_for_people_in_chromium(ws: Path, tmp_path: Path) 
     dom = chromium_dom(page, tmp_path / "chrome")
     # Indonesian first, English in the same page; no script
     assert "<script" not in html and dom.index('class="l-id"') < dom.index('class="l-en"')
-    assert 'id="verdict">5 dari 8 dokumen perlu ditindaklanjuti</div>' in dom
-    assert 'id="verdict-en">5 of 8 documents need attention</div>' in dom
+    assert 'id="verdict">4 dari 8 dokumen perlu ditindaklanjuti</div>' in dom
+    assert 'id="verdict-en">4 of 8 documents need attention</div>' in dom
     assert "1 dokumen yang diterbitkan tidak ditemukan" in dom
     assert "1 issued document was not found" in dom
     # the problem list comes before the province table
@@ -174,7 +174,12 @@ def test_the_html_report_reads_for_people_in_chromium(ws: Path, tmp_path: Path) 
             "pemeriksaan di atas.") in dom
     # a chain that reaches the trust root says so; revocation said honestly
     assert "<td>rantai sertifikat sampai akar tepercaya</td><td>ya</td>" in dom
-    assert ("<td>certificate chain to the trust root</td><td>yes</td>") in dom
+    assert "<td>certificate chain to the trust root</td><td>yes</td>" in dom
+    # a signature that does not match its file: its chain was not judged, not "no"
+    assert ("<td>certificate chain to the trust root</td><td>not checked: the signature "
+            "does not match the file</td>") in dom
+    assert ("<td>rantai sertifikat sampai akar tepercaya</td><td>tidak diperiksa: tanda "
+            "tangan tidak cocok dengan berkas</td>") in dom
     assert "tidak diperiksa: tidak ada data pencabutan" in dom
     assert "not checked: there was no revocation data" in dom
     # times in the region's zone, to the minute

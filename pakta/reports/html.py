@@ -156,6 +156,8 @@ def _facts(s: SignatureVerdict, region: str | None, lang: str) -> str:
     timestamp = when(s.timestamp) if s.timestamp else escape(t(lang, N_("none")))
     if s.timestamp and s.timestamp_trusted is False:
         timestamp += f" <b>({escape(t(lang, W_NOT_TRUSTED))})</b>"
+    assessed = s.intact and s.valid
+    unassessed = escape(t(lang, N_("not checked: the signature does not match the file")))
     rows = [
         (N_("signer"), escape(s.signer_name)
          + (f" &middot; NIK/NIP {escape(s.signer_serial)}" if s.signer_serial else "")),
@@ -163,10 +165,13 @@ def _facts(s: SignatureVerdict, region: str | None, lang: str) -> str:
         (N_("certificate SHA-256"), f"<code>{escape(s.cert_sha256 or '-')}</code>"),
         (N_("file unchanged since this signature"), _yes(s.intact, lang)),
         (N_("signature mathematically correct"), _yes(s.valid, lang)),
-        (N_("certificate chain to the trust root"), _yes(s.trusted, lang)),
+        # pyHanko judges the chain only for a signature that matches its file
+        (N_("certificate chain to the trust root"),
+         _yes(s.trusted, lang) if assessed else unassessed),
         (N_("signing time claimed by the signer"), when(s.signing_time)),
         (N_("timestamp"), timestamp),
-        (N_("revocation"), escape(revocation_sentence(s, lang, region))),
+        (N_("revocation"),
+         escape(revocation_sentence(s, lang, region)) if assessed else unassessed),
         (N_("certificate meant for signing"), _yes(s.key_usage_ok, lang)),
         (N_("PAdES level"), escape(s.level)),
         (N_("field, page"), f"{escape(s.field)}, {s.page if s.page else '-'}"),
