@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench setup setup-test system-deps lint clean catalogues compile-catalogues
+.PHONY: demo test bench setup setup-test system-deps lint clean catalogues compile-catalogues \
+	screenshots
 
 demo: setup
 	bash scripts/demo.sh
@@ -15,6 +16,11 @@ test: setup-test lint
 
 bench: setup-test
 	$(BIN)/python benchmarks/run.py
+
+# The README's picture of the Indonesian verification report (headless Chromium).
+screenshots: setup-test
+	PAKTA_SCREENSHOTS=1 $(BIN)/pytest -q -p no:randomly -n 0 \
+		tests/test_verify_people.py -k html_report
 
 lint:
 	$(BIN)/ruff check pakta tests benchmarks
