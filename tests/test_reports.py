@@ -268,11 +268,13 @@ def test_csv_in_indonesian_with_rows_for_missing_and_duplicates() -> None:
     ("en", ["Signed by the wrong person: Dadang Somantri signed as the regional head, but "
             "the roster names Hamka Hendra Noer.",
             "Not yet signed by the witness.", "The file has no signature.",
-            "This file is not a document the secretariat issued."]),
+            "This file is not a document the secretariat issued.",
+            "The file cannot be read as a PDF."]),
     ("id", ["Ditandatangani oleh orang yang salah: Dadang Somantri menandatangani sebagai "
             "kepala daerah, padahal daftar kepala daerah mencantumkan Hamka Hendra Noer.",
             "Belum ditandatangani oleh saksi.", "Berkas belum ditandatangani.",
-            "Berkas ini bukan dokumen yang diterbitkan sekretariat."]),
+            "Berkas ini bukan dokumen yang diterbitkan sekretariat.",
+            "Berkas ini tidak dapat dibaca sebagai PDF."]),
 ])
 def test_each_reason_is_one_plain_sentence(lang: str, sentences: list[str]) -> None:
     from pakta.findings import Finding
@@ -280,5 +282,5 @@ def test_each_reason_is_one_plain_sentence(lang: str, sentences: list[str]) -> N
 
     reasons = ["wrong signer in 'kepala_daerah': Dadang Somantri, the roster names "
                "Hamka Hendra Noer", "unsigned: saksi", "no signature",
-               Finding.of("NOT_ISSUED")]
+               Finding.of("NOT_ISSUED"), "unreadable PDF (PdfReadError: broken xref)"]
     assert [reason_sentence(r, lang) for r in reasons] == sentences

@@ -136,7 +136,7 @@ def reason_sentence(reason: object, lang: str) -> str:
         return t(lang, N_("The file has no signature."))
     if text == "matches no issued document in the ledger":
         return Finding.of("NOT_ISSUED").message(lang)
-    if text == "not a PDF file":
+    if text == "not a PDF file" or text.startswith("unreadable PDF ("):
         return Finding.of("UNREADABLE").message(lang)
     return text
 
