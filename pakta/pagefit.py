@@ -50,5 +50,16 @@ def overflow(document: weasyprint.Document, slots: Sequence[str], limit: int | N
             return _("the signature block '{slot}' is pushed to page {page}; the document "
                      "must fit on {limit} page(s)").format(slot=name, page=pages[0],
                                                             limit=limit)
-    return _("the text runs on to page {page}; the document must fit on {limit} "
-             "page(s)").format(page=limit + 1, limit=limit)
+    return _("the text runs on to page {page} from \"{start}\"; the document must fit "
+             "on {limit} page(s)").format(page=limit + 1, limit=limit,
+                                          start=first_text(document.pages[limit]))
+
+
+def first_text(page: Any, length: int = 60) -> str:
+    """The first words laid out on a page, to say what overflowed. WeasyPrint has no
+    public walk of a page's boxes: its page box, read only, and nothing if it is gone."""
+    root = getattr(page, "_page_box", None)
+    words = " ".join(box.text for box in (root.descendants() if root else ())
+                     if isinstance(getattr(box, "text", None), str)).split()
+    text = " ".join(words)
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
