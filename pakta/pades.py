@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import re
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -43,6 +42,7 @@ from pakta.pdfread import (
     startxref,
     text,
 )
+from pakta.stampfit import fit_stamp
 
 STAMP_HEADING = "Ditandatangani secara elektronik oleh"
 # A byte string the digest placeholder is found by in the signed attributes' DER.
@@ -183,18 +183,13 @@ def _stream(extra: str, data: bytes) -> bytes:
 def stamp_appearance(font: StampFont, lines: Sequence[str], width: float,
                      height: float) -> bytes:
     """The stamp's content stream: a thin frame and the lines, as large as fits (at most
-    7.5 pt), centred vertically."""
-    pad = 4.0
-    widest = max((font.width(line, 1) for line in lines), default=1) or 1
-    size = min(7.5, (width - 2 * pad) / widest, (height - 2 * pad) / (1.25 * len(lines)))
-    size = max(math.floor(size * 100) / 100, 3.0)  # rounded down: written with 2 decimals
-    leading = 1.25 * size
-    block = leading * (len(lines) - 1) + size * font.ascent / 1000
-    top = (height + block) / 2 - size * font.ascent / 1000
+    7.5 pt, wrapped before shrunk: pakta.stampfit), centred vertically."""
+    fit = fit_stamp(lines, width, height, font.width, font.ascent / 1000,
+                    font.descent / 1000)
     ops = ["q 0.75 w 0.1 0.2 0.45 RG",
            f"0.375 0.375 {width - 0.75:.2f} {height - 0.75:.2f} re S Q",
-           "q BT 0 g", f"/F1 {size:.2f} Tf {leading:.2f} TL {pad:.2f} {top:.2f} Td"]
-    for i, line in enumerate(lines):
+           "q BT 0 g", f"/F1 {fit.size:.2f} Tf {fit.leading:.2f} TL {fit.x:.2f} {fit.top:.2f} Td"]
+    for i, line in enumerate(fit.lines):
         ops.append(f"{'T* ' if i else ''}<{font.hex(line)}> Tj")
     ops.append("ET Q")
     return "\n".join(ops).encode()

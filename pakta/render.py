@@ -28,7 +28,9 @@ from pakta import __version__
 from pakta.config import Event, Witness
 from pakta.errors import OutputExistsError, RenderError, TemplateError
 from pakta.files import discard, temp_path_for
+from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
+from pakta.pagefit import overflow, page_limit
 from pakta.roster import RegionHead
 from pakta.stencil import (
     STENCIL_CSS,
@@ -162,7 +164,7 @@ class Renderer:
 
     def context(self, job: RenderJob) -> dict[str, Any]:
         return {"head": job.head, "event": self.event, "witness": self.witness,
-                "document_id": job.doc_id}
+                "document_id": job.doc_id, "rapat": False}
 
     def input_fingerprint(self, job: RenderJob) -> str:
         """Hash of everything the output depends on: pakta, template sources, values."""
@@ -176,9 +178,26 @@ class Renderer:
 
     def layout(self, job: RenderJob, stencils: bool = True) -> LaidOut:
         """Lay a document out; its invariant blocks (see pakta.stencil) as empty boxes
-        to paint the kept drawings into, unless `stencils` is off."""
+        to paint the kept drawings into, unless `stencils` is off.
+
+        A document that does not fit its pages (pakta.pagefit) is laid out again with
+        the lines that vary per head set tighter (`rapat`); if it still does not fit,
+        that is a RenderError naming the head and what overflowed."""
+        laid_out = self._layout(job, stencils, rapat=False)
+        if laid_out.overflow is not None:
+            laid_out = self._layout(job, stencils, rapat=True)
+        if laid_out.overflow is not None:
+            raise RenderError(
+                _("{title}, {name}: {problem} (even with the name and region set "
+                  "tighter)").format(title=job.head.title, name=job.head.full_name,
+                                     problem=laid_out.overflow),
+                hint=_("shorten the name or the region as the roster writes them, or "
+                       "give the template more room"))
+        return laid_out
+
+    def _layout(self, job: RenderJob, stencils: bool, rapat: bool) -> LaidOut:
         info = self.catalogue.info(job.template)
-        context = self.context(job)
+        context = {**self.context(job), "rapat": rapat}
         if stencils:
             context["_stencils"] = self.stencils
             self.stencils.start(job.template)
@@ -191,12 +210,12 @@ class Renderer:
                            else ([], []))
         if misfits:  # a box did not land as its block would: those blocks in place
             self.stencils.drop(misfits)
-            return self.layout(job)
-        inner: list[dict[str, Any]] = [{} for _ in document.pages]  # stencils' anchors
+            return self._layout(job, stencils, rapat)
+        inner: list[dict[str, Any]] = [{} for _page in document.pages]  # stencils' anchors
         for placement in placed:
             inner[placement.page].update(placement.anchors())
         return LaidOut(document, slot_boxes(document, info.slots, job.template, inner),
-                       placed)
+                       placed, overflow(document, info.slots, page_limit(html), inner))
 
     def _weasyprint_render(self, template: str, html: str, folder: Path
                            ) -> weasyprint.Document:
@@ -257,6 +276,7 @@ class LaidOut:
     document: weasyprint.Document
     slots: tuple[SlotBox, ...]
     stencils: list[Placement]
+    overflow: str | None = None  # what does not fit its pages (pakta.pagefit)
 
 
 def with_file_identifier(pdf: bytes, identifier: str) -> bytes:

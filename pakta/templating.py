@@ -22,6 +22,7 @@ import jinja2.meta
 from pakta.dates import BULAN, HARI
 from pakta.errors import TemplateError
 from pakta.stencil import stencil_call
+from pakta.wording import FILTERS as WORDING_FILTERS
 
 TEMPLATE_SUFFIX = ".html.j2"
 # A template declares a signature slot with an element whose id is "slot-<name>".
@@ -79,6 +80,7 @@ class Catalogue:
         )
         env.filters["tanggal"] = tanggal
         env.filters["hari"] = hari
+        env.filters.update(WORDING_FILTERS)  # the capacity a head signs in, the NIP line
         env.globals["stencil"] = stencil_call
         return env
 
