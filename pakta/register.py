@@ -184,10 +184,16 @@ class Coverage:
                      covered=self.covered, expected=self.expected, where=where,
                      missing=len(self.missing))
 
-    def lines(self) -> list[str]:
-        """The summary, then the regions with no head in the roster, by province."""
+    def lines(self, limit: int | None = None) -> list[str]:
+        """The summary, then the regions with no head in the roster, by province (only
+        how many per province when there are more than `limit`)."""
         lines = [self.summary()]
+        brief = limit is not None and len(self.missing) > limit
         for province, regions in self.missing_by_province().items():
+            if brief:
+                lines.append("  " + _("{province}: {count} without a head").format(
+                    province=province, count=len(regions)))
+                continue
             lines.append(f"  {province}:")
             lines += [f"    {r.code}  {r.label}" for r in regions]
         return lines

@@ -29,7 +29,7 @@ from pakta.regions import (
     plain_name,
     slugify,
 )
-from pakta.register import Register, check_head, load_register
+from pakta.register import Coverage, Register, check_head, coverage, load_register
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,33 @@ def load_roster(path: Path) -> list[RegionHead]:
     if problems:
         raise RosterError(sorted(problems, key=lambda p: (p.row or 0)))
     return heads
+
+
+def check_roster(path: Path, complete: bool = False) -> tuple[list[RegionHead], Coverage]:
+    """`pakta roster check`: the heads and the register's coverage, measured against the
+    provinces of the workspace the file is in (its pakta.toml), or the whole country.
+    With `complete`, every region in scope without a head is a problem too."""
+    rows, problems = read_rows(path)
+    heads = validate_rows(path.name, rows, problems)
+    found = coverage((h.code for h in heads), roster_scope(path))
+    missing = [Problem(path.name, None, "kode", _(
+        "no head in the roster for {label} ({code}, province {province})").format(
+            label=r.label, code=r.code, province=load_register().province(r.code).name))
+        for r in found.missing] if complete else []
+    if problems or missing:
+        raise RosterError(sorted(problems, key=lambda p: (p.row or 0)) + missing)
+    return heads, found
+
+
+def roster_scope(path: Path) -> tuple[str, ...]:
+    """The provinces of the workspace the roster is in; none outside a workspace."""
+    from pakta.config import load_workspace
+    from pakta.errors import ConfigError
+
+    try:
+        return load_workspace(path.resolve().parent).provinces
+    except ConfigError:
+        return ()
 
 
 def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
