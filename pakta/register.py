@@ -51,8 +51,9 @@ class Register:
     def in_provinces(self, provinces: Iterable[str] | None) -> list[Region]:
         """Every region (the provinces themselves included) in these province codes."""
         wanted = set(provinces) if provinces else None
-        return [r for r in self.regions.values()
-                if wanted is None or r.province_code in wanted]
+        found = [r for r in self.regions.values()
+                 if wanted is None or r.province_code in wanted]
+        return sorted(found, key=lambda r: tuple(int(part) for part in r.code.split(".")))
 
     def province_code_of(self, text: str) -> str | None:
         """A province given by code ('75') or name ('Gorontalo', 'DKI Jakarta')."""

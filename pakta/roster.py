@@ -29,7 +29,14 @@ from pakta.regions import (
     plain_name,
     slugify,
 )
-from pakta.register import Coverage, Register, check_head, coverage, load_register
+from pakta.register import (
+    Coverage,
+    Region,
+    Register,
+    check_head,
+    coverage,
+    load_register,
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +93,17 @@ class RegionHead:
         return self.code.split(".")[0]
 
 
+def column_key(header: str) -> str:
+    """'Nama_Wilayah', 'nama-wilayah', ' NAMA WILAYAH ' -> 'nama wilayah'."""
+    return " ".join(header.replace("_", " ").replace("-", " ").lower().split())
+
+
 # Column names, Indonesian first; English aliases accepted. Headers are compared in lower
 # case with '_' and '-' read as spaces ("Nama Wilayah" = "nama_wilayah").
 COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("kode", "kode wilayah", "kode kemendagri", "region code", "code"),
     "kind": ("jenis", "jenis wilayah", "region kind", "kind", "type", "region type"),
-    "region_name": ("nama wilayah", "wilayah", "daerah", "region name", "region"),
+    "region_name": ("nama_wilayah", "wilayah", "daerah", "region name", "region"),
     "province": ("provinsi", "province"),
     "full_name": ("nama", "nama lengkap", "nama kepala daerah", "full name", "name",
                   "head", "head name"),
@@ -100,20 +112,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "nip": ("nip",),
     "email": ("email", "surel", "e mail", "alamat email", "email address"),
     # A region newer than pakta's register, accepted only when this column says so.
-    "new_region": ("wilayah baru", "new region"),
+    "new_region": ("wilayah_baru", "new region"),
 }
 REQUIRED = ("code", "kind", "region_name", "province", "full_name", "status")
 REQUIRED_VALUES = ("code", "kind", "region_name", "province", "full_name")
-ALIAS_TO_FIELD = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
+ALIAS_TO_FIELD = {column_key(alias): name for name, aliases in COLUMNS.items()
+                  for alias in aliases}
 YES = {"ya", "y", "yes", "true", "1", "x"}
 NIK_LENGTH, NIP_LENGTH = 16, 18
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 EXCEL_CODE = re.compile(r"^(\d{2})\.(\d)$")  # 71.10 stored as the number 71.1
-
-
-def column_key(header: str) -> str:
-    """'Nama_Wilayah', 'nama-wilayah', ' NAMA WILAYAH ' -> 'nama wilayah'."""
-    return " ".join(header.replace("_", " ").replace("-", " ").lower().split())
 
 
 def field_of(header: str) -> str | None:
@@ -137,13 +145,20 @@ def check_roster(path: Path, complete: bool = False) -> tuple[list[RegionHead], 
     rows, problems = read_rows(path)
     heads = validate_rows(path.name, rows, problems)
     found = coverage((h.code for h in heads), roster_scope(path))
-    missing = [Problem(path.name, None, "kode", _(
-        "no head in the roster for {label} ({code}, province {province})").format(
-            label=r.label, code=r.code, province=load_register().province(r.code).name))
-        for r in found.missing] if complete else []
+    missing = [Problem(path.name, None, "kode", _missing_message(r))
+               for r in found.missing] if complete else []
     if problems or missing:
         raise RosterError(sorted(problems, key=lambda p: (p.row or 0)) + missing)
     return heads, found
+
+
+def _missing_message(region: Region) -> str:
+    if region.kind is RegionKind.PROVINSI:
+        return _("no head in the roster for {label} ({code})").format(
+            label=region.label, code=region.code)
+    return _("no head in the roster for {label} ({code}, province {province})").format(
+        label=region.label, code=region.code,
+        province=load_register().province(region.code).name)
 
 
 def roster_scope(path: Path) -> tuple[str, ...]:

@@ -63,8 +63,8 @@ _FAMILY = {
     "nusa": ["Fernandez", "Bria", "Lado", "Manafe", "Tefa", "Ndun"],
     "bali": ["Suardana", "Wirawan", "Sudarsana", "Artha", "Mahardika", "Astawa"],
 }
-_ISLAND = {"1": "sumatera", "2": "sumatera", "3": "jawa", "6": "kalimantan", "7": "sulawesi", "8": "maluku",
-           "9": "papua"}
+_ISLAND = {"1": "sumatera", "2": "sumatera", "3": "jawa", "6": "kalimantan", "7": "sulawesi",
+           "8": "maluku", "9": "papua"}
 
 
 def _faith_and_family(province: str) -> tuple[str, list[str]]:
