@@ -115,7 +115,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "new_region": ("wilayah_baru", "new region"),
 }
 REQUIRED = ("code", "kind", "region_name", "province", "full_name", "status")
-REQUIRED_VALUES = ("code", "kind", "region_name", "province", "full_name")
+# An empty provinsi cell is filled from the register; a filled one is checked.
+REQUIRED_VALUES = ("code", "kind", "region_name", "full_name")
 ALIAS_TO_FIELD = {column_key(alias): name for name, aliases in COLUMNS.items()
                   for alias in aliases}
 YES = {"ya", "y", "yes", "true", "1", "x"}
@@ -367,6 +368,8 @@ def _validate_row(
     if shaped and kind is not None:
         if values.get("new_region", "").lower() in YES:
             _check_new_region(register, code, province, problem)
+            if not province and code.split(".")[0] in register.regions:
+                province = register.province(code).name
         else:
             for item in check_head(register, code, kind, region_name, province):
                 problem(item.column, item.message)
@@ -398,7 +401,8 @@ def _check_new_region(register: Register, code: str, province: str,
         problem("wilayah_baru", _(
             "code '{code}' is marked as a new region but the register has it: "
             "{label}").format(code=code, label=register.regions[code].label))
-    elif code.split(".")[0] != register.province_code_of(province):
+    elif code.split(".")[0] != register.province_code_of(
+            province or code.split(".")[0]):
         problem("kode", _("new region '{code}': its code does not begin with the code of "
                           "province '{province}'").format(code=code, province=province))
 

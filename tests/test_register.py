@@ -345,3 +345,15 @@ def test_unknown_province_in_config_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert "pakta.toml: [roster] provinces: 'Atlantis' is not a province of the register" \
         in result.stderr
+
+
+def test_register_problems_in_indonesian(tmp_path: Path) -> None:
+    path = write(tmp_path, BAD_ROSTER)
+    result = run_pakta("--lang", "id", "roster", "check", str(path))
+    assert result.returncode == 3
+    assert ("kode '12.01' adalah Kabupaten Tapanuli Tengah menurut register, bukan 'Nias'; "
+            "Kabupaten Nias berkode 12.04 (Sumatera Utara)") in result.stderr
+    assert "apakah maksudnya 'Tapanuli Utara'?" in result.stderr
+    good = run_pakta("--lang", "id", "roster", "check", str(DATA / "sample-roster.csv"))
+    assert ("cakupan: 72 dari 552 wilayah dalam register (seluruh Indonesia) memiliki "
+            "kepala daerah dalam daftar; 480 belum ada") in good.stdout

@@ -182,10 +182,11 @@ def _coverage_html(report: StatusReport) -> str:
         + ", ".join(f'<span class="region">{escape(r.code)} {escape(r.label)}</span>'
                     for r in regions) + "</li>"
         for province, regions in report.coverage.missing_by_province().items())
-    return (f'<section id="coverage"><h2>{escape(_("Regions of the register"))}</h2>'
+    heading = escape(_("Regions of the register"))
+    missing = escape(_("No head in the roster"))
+    return (f'<section id="coverage"><h2>{heading}</h2>'
             f"<p>{escape(report.coverage.summary())}</p>"
-            + (f"<h3>{escape(_('No head in the roster'))}</h3><ul>{groups}</ul>"
-               if groups else "") + "</section>")
+            + (f"<h3>{missing}</h3><ul>{groups}</ul>" if groups else "") + "</section>")
 
 
 RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv, "html": to_html}
