@@ -37,6 +37,8 @@ class Workspace:
     roster: Path
     out: Path
     ledger: Path
+    # The provinces (codes) this batch is for; empty: the whole country.
+    provinces: tuple[str, ...] = ()
 
     @property
     def template_dir(self) -> Path:
@@ -65,7 +67,7 @@ SCHEMA: dict[str, set[str]] = {
     "event": {"name", "place", "date"},
     "witness": {"name", "title"},
     "render": {"templates", "out"},
-    "roster": {"path"},
+    "roster": {"path", "provinces"},
     "ledger": {"path"},
 }
 
@@ -134,7 +136,29 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         roster=root / str(get("roster", "path", "roster.csv")),
         out=root / str(get("render", "out", "out")),
         ledger=root / str(get("ledger", "path", "pakta.db")),
+        provinces=_provinces(get("roster", "provinces", []), source),
     )
+
+
+def _provinces(value: Any, source: str) -> tuple[str, ...]:
+    """[roster] provinces: codes or names of the register's provinces -> codes."""
+    from pakta.i18n import _
+    from pakta.register import load_register
+
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise ConfigError(_("{source}: [roster] provinces must be a list of province codes "
+                            "or names, e.g. [\"75\", \"Sulawesi Utara\"]").format(source=source))
+    register = load_register()
+    codes = []
+    for item in value:
+        code = register.province_code_of(str(item))
+        if code is None:
+            raise ConfigError(
+                _("{source}: [roster] provinces: '{item}' is not a province of the register")
+                .format(source=source, item=item),
+                hint=_("use a code such as \"75\" or a name such as \"Gorontalo\""))
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
 
 
 DEFAULT_CONFIG = """\
@@ -150,6 +174,9 @@ title = "Ketua Badan Pengawas Pemilihan Umum Republik Indonesia"
 
 [roster]
 path = "roster.csv"
+# The provinces this batch is for (codes or names); coverage is measured against them.
+# Leave it out for the whole country.
+# provinces = ["75", "Sulawesi Utara"]
 
 [render]
 templates = ["pakta-integritas", "deklarasi-netralitas"]
@@ -185,8 +212,14 @@ deklarasi-netralitas.html.j2, _base.html.j2, _base.css) overrides it; any other
 """
 
 
-def init_workspace(folder: Path, overwrite: bool = False) -> list[Path]:
-    """Write a new workspace; refuse to touch an existing pakta.toml unless overwrite."""
+SAMPLES = ("quick", "national")
+
+
+def init_workspace(folder: Path, overwrite: bool = False, sample: str = "quick") -> list[Path]:
+    """Write a new workspace; refuse to touch an existing pakta.toml unless overwrite.
+
+    sample: "quick" (72 heads: every province and a few regencies/cities) or "national"
+    (a head for each of the register's 552 regions)."""
     from importlib import resources
 
     from pakta.errors import OutputExistsError
@@ -196,10 +229,15 @@ def init_workspace(folder: Path, overwrite: bool = False) -> list[Path]:
         raise OutputExistsError(f"{config} already exists",
                                 hint="nothing was written; pass --overwrite to replace it")
     folder.mkdir(parents=True, exist_ok=True)
-    sample = (resources.files("pakta") / "data" / "sample-roster.csv").read_bytes()
+    if sample == "national":
+        from pakta.samples import national_csv
+
+        roster = national_csv().encode()
+    else:
+        roster = (resources.files("pakta") / "data" / "sample-roster.csv").read_bytes()
     files = {
         config: DEFAULT_CONFIG.encode(),
-        folder / "roster.csv": sample,
+        folder / "roster.csv": roster,
         folder / ".gitignore": GITIGNORE.encode(),
         folder / "templates" / "README.txt": TEMPLATES_README.encode(),
     }

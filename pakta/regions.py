@@ -40,8 +40,10 @@ class HeadStatus(StrEnum):
     """Whether the head holds the office or acts in it."""
 
     DEFINITIF = "definitif"
-    PENJABAT = "Pj."
-    PELAKSANA_TUGAS = "Plt."
+    PENJABAT = "Pj."  # penjabat: appointed while the office is vacant
+    PENJABAT_SEMENTARA = "Pjs."  # penjabat sementara: while the head is on campaign leave
+    PELAKSANA_TUGAS = "Plt."  # pelaksana tugas: the deputy standing in
+    PELAKSANA_HARIAN = "Plh."  # pelaksana harian: for a few days' absence
 
     @property
     def prefix(self) -> str:
@@ -59,6 +61,12 @@ STATUS_ALIASES: dict[str, HeadStatus] = {
     "plt": HeadStatus.PELAKSANA_TUGAS,
     "plt.": HeadStatus.PELAKSANA_TUGAS,
     "pelaksana tugas": HeadStatus.PELAKSANA_TUGAS,
+    "pjs": HeadStatus.PENJABAT_SEMENTARA,
+    "pjs.": HeadStatus.PENJABAT_SEMENTARA,
+    "penjabat sementara": HeadStatus.PENJABAT_SEMENTARA,
+    "plh": HeadStatus.PELAKSANA_HARIAN,
+    "plh.": HeadStatus.PELAKSANA_HARIAN,
+    "pelaksana harian": HeadStatus.PELAKSANA_HARIAN,
 }
 
 PROVINCE_CODE = re.compile(r"^\d{2}$")
@@ -83,9 +91,13 @@ _SUFFIX_TITLE = re.compile(
 )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower case without accents, for comparisons."""
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+_fold = fold
 
 
 def plain_name(full_name: str) -> str:
@@ -115,3 +127,28 @@ def name_key(name: str) -> str:
 
 def slugify(text: str) -> str:
     return "-".join(re.sub(r"[^\w\s-]", " ", _fold(text)).replace("_", " ").split())
+
+
+# Words the register writes in lower case inside a name ("Pangkajene dan Kepulauan"),
+# and abbreviations that stay upper case when a source writes them so ("DKI Jakarta").
+_LOWER_WORDS = {"dan"}
+_UPPER_WORDS = {"DKI", "DI"}
+
+
+def title_case(name: str) -> str:
+    """An upper-case register name in Indonesian title case.
+
+    'KABUPATEN BOLAANG MONGONDOW SELATAN' -> 'Kabupaten Bolaang Mongondow Selatan',
+    'KABUPATEN TOLI-TOLI' -> 'Kabupaten Toli-Toli', 'KABUPATEN PANGKAJENE DAN KEPULAUAN'
+    -> 'Kabupaten Pangkajene dan Kepulauan'.
+    """
+    words = []
+    for index, word in enumerate(name.split()):
+        if word.upper() in _UPPER_WORDS:
+            words.append(word.upper())
+        elif index > 0 and word.lower() in _LOWER_WORDS:
+            words.append(word.lower())
+        else:
+            words.append("-".join(part[:1].upper() + part[1:].lower()
+                                  for part in word.split("-")))
+    return " ".join(words)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pakta.ledger import DocumentRecord, Ledger
+from pakta.register import Coverage, coverage, load_register
 from pakta.roster import RegionHead
 from pakta.templating import Catalogue
 
@@ -78,6 +79,9 @@ class StatusReport:
     by_province: dict[str, Counts] = field(default_factory=dict)
     total: Counts = Counts()
     last_change: str | None = None
+    # The register's regions in scope against the roster: "no head in the roster" is
+    # apart from "not signed yet". None without a roster.
+    coverage: Coverage | None = None
 
     @property
     def missing_head(self) -> list[DocumentStatus]:
@@ -91,8 +95,9 @@ class StatusReport:
 def build_status(
     ledger: Ledger, heads: list[RegionHead] | None = None, *,
     template_dir: Path | None = None, template: str | None = None,
-    province: str | None = None,
+    province: str | None = None, provinces: tuple[str, ...] = (),
 ) -> StatusReport:
+    """`provinces`: the batch's scope (pakta.toml), for the coverage of the register."""
     catalogue = Catalogue(template_dir)
     emails = {h.code: h.email for h in heads or []}
     signatures = defaultdict(list)
@@ -129,7 +134,19 @@ def build_status(
     return StatusReport(
         documents=tuple(documents), by_template=dict(sorted(by_template.items())),
         by_province=dict(sorted(by_province.items())), total=total,
-        last_change=max((d.last_change for d in documents), default=None))
+        last_change=max((d.last_change for d in documents), default=None),
+        coverage=_coverage(heads, provinces, province))
+
+
+def _coverage(heads: list[RegionHead] | None, provinces: tuple[str, ...],
+              province: str | None) -> Coverage | None:
+    if not heads:
+        return None
+    scope = provinces
+    if province:  # --province narrows the view to that province
+        code = load_register().province_code_of(province)
+        scope = (code,) if code else provinces
+    return coverage((h.code for h in heads), scope)
 
 
 def _slots(catalogue: Catalogue, record: DocumentRecord) -> tuple[str, ...]:

@@ -2,13 +2,14 @@
 # The sample batch end to end: a workspace, a demo PKI with local timestamp and OCSP
 # services, every document rendered, signed by its head, co-signed by the witness,
 # collected, verified, and the secretariat's status at the end.
+# SAMPLE=national (make demo SAMPLE=national): a head for each of the 552 regions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAKTA="$PWD/.venv/bin/pakta"
 DEMO="$PWD/demo"
 
 rm -rf "$DEMO"
-"$PAKTA" init "$DEMO" >/dev/null
+"$PAKTA" init "$DEMO" --sample "${SAMPLE:-quick}" >/dev/null  # make demo SAMPLE=national
 cd "$DEMO"
 echo "== roster"; "$PAKTA" roster check roster.csv
 echo "== render"; "$PAKTA" render

@@ -28,16 +28,18 @@ def test_loads_titles_and_acting_heads(tmp_path: Path) -> None:
     assert heads["75"].status is HeadStatus.PENJABAT
 
 
-@pytest.mark.parametrize(("kind", "region", "status", "title"), [
-    ("provinsi", "Jawa Barat", "definitif", "Gubernur Jawa Barat"),
-    ("kabupaten", "Biak Numfor", "Pj.", "Pj. Bupati Biak Numfor"),
-    ("kota", "Palembang", "", "Wali Kota Palembang"),
-    ("kota", "Palembang", "Plt.", "Plt. Wali Kota Palembang"),
+@pytest.mark.parametrize(("code", "kind", "region", "province", "status", "title"), [
+    ("32", "provinsi", "Jawa Barat", "Jawa Barat", "definitif", "Gubernur Jawa Barat"),
+    ("91.06", "kabupaten", "Biak Numfor", "Papua", "Pj.", "Pj. Bupati Biak Numfor"),
+    ("16.71", "kota", "Palembang", "Sumatera Selatan", "", "Wali Kota Palembang"),
+    ("16.71", "kota", "Palembang", "Sumatera Selatan", "Plt.", "Plt. Wali Kota Palembang"),
+    ("91.06", "kabupaten", "Biak Numfor", "Papua", "Pjs.", "Pjs. Bupati Biak Numfor"),
+    ("33.76", "kota", "Tegal", "Jawa Tengah", "Plh.", "Plh. Wali Kota Tegal"),
+    ("33.76", "kota", "Tegal", "Jawa Tengah", "penjabat sementara", "Pjs. Wali Kota Tegal"),
 ])
-def test_titles_for_every_case(tmp_path: Path, kind: str, region: str, status: str,
-                               title: str) -> None:
-    code = "32" if kind == "provinsi" else "16.71"
-    roster = ROSTER_HEADER + f"{code},{kind},{region},X,Budi,{status},,\n"
+def test_titles_for_every_case(tmp_path: Path, code: str, kind: str, region: str,
+                               province: str, status: str, title: str) -> None:
+    roster = ROSTER_HEADER + f"{code},{kind},{region},{province},Budi,{status},,\n"
     (head,) = load_roster(write(tmp_path, roster))
     assert head.title == title
 
@@ -56,7 +58,7 @@ def test_yaml_json_and_xlsx(tmp_path: Path) -> None:
     import openpyxl
 
     entry = {"kode": "75", "jenis": "provinsi", "nama_wilayah": "Gorontalo",
-             "nama": "Hamka Hendra Noer", "status": "Pj."}
+             "provinsi": "Gorontalo", "nama": "Hamka Hendra Noer", "status": "Pj."}
     yaml_path = write(tmp_path, "kepala_daerah:\n" + "".join(
         f"  {'-' if i == 0 else ' '} {k}: \"{v}\"\n" for i, (k, v) in enumerate(entry.items())),
         "r.yaml")
@@ -78,7 +80,7 @@ def test_every_problem_in_one_pass(tmp_path: Path) -> None:
         "71.1,kota,Manado,Sulawesi Utara,Citra,,,\n"            # row 5: bad regency code
         "33,provinsi,Jawa Tengah,Jawa Tengah,Dedi,,,\n"          # row 6
         "33,provinsi,Jawa Tengah,Jawa Tengah,Eka,,,\n"           # row 7: duplicate code
-        "34.76,kota,Tegal,Jawa Tengah,Fajar,,,\n"                # row 8: outside its province
+        "34.76,kota,Tegal,Jawa Tengah,Fajar,,,\n"                # row 8: not in the register
         "35.78,kota,Surabaya,Jawa Timur,Gita,acting mayor,,\n"   # row 9: unknown status
     )
     with pytest.raises(RosterError) as caught:
@@ -90,12 +92,13 @@ def test_every_problem_in_one_pass(tmp_path: Path) -> None:
         "(expected provinsi, kabupaten or kota)",
         "roster.csv, row 4, column 'kode': province code '7' must be two digits, e.g. '75'",
         "roster.csv, row 5, column 'kode': kota code '71.1' must look like 'NN.NN', "
-        "e.g. '71.11'",
+        "e.g. '71.11'; Excel stored it as a number and dropped the last zero: is it "
+        "'71.10'? Format the column as Text",
         "roster.csv, row 7, column 'kode': duplicate region code '33' (first on row 6)",
-        "roster.csv, row 8, column 'kode': code '34.76' is outside province Jawa Tengah "
-        "(code 33)",
+        "roster.csv, row 8, column 'kode': code '34.76' is not in the register of regions; "
+        "Kota Tegal has code 33.76",
         "roster.csv, row 9, column 'status': unknown status 'acting mayor' "
-        "(expected definitif, Pj. or Plt.)",
+        "(expected definitif, Pj., Pjs., Plt. or Plh.)",
     ]
     assert caught.value.exit_code == 3
 

@@ -18,9 +18,12 @@ workspace_option = click.option(
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace an existing pakta.toml.")
-def init(folder: Path, overwrite: bool) -> None:
+@click.option("--sample", type=click.Choice(["quick", "national"]), default="quick",
+              show_default=True,
+              help="Sample roster: 72 heads, or a head for each of the 552 regions.")
+def init(folder: Path, overwrite: bool, sample: str) -> None:
     """Create a workspace in FOLDER: pakta.toml, a sample roster, templates/."""
-    written = init_workspace(folder, overwrite=overwrite)
+    written = init_workspace(folder, overwrite=overwrite, sample=sample)
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"\nnext: cd {folder} && pakta roster check roster.csv && pakta render",
@@ -34,17 +37,21 @@ def roster() -> None:
 
 @roster.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def roster_check(file: Path) -> None:
+@click.option("--complete", is_flag=True,
+              help="A region of the register (or of pakta.toml's provinces) without a head "
+              "is a problem too.")
+def roster_check(file: Path, complete: bool) -> None:
     """Validate FILE (CSV, XLSX, YAML or JSON); list every problem, exit 3 if any."""
     from collections import Counter
 
-    from pakta.roster import load_roster
+    from pakta.roster import check_roster
 
-    heads = load_roster(file)
+    heads, coverage = check_roster(file, complete)
     kinds = Counter(h.kind.value for h in heads)
     acting = sum(1 for h in heads if h.status.value != "definitif")
     click.echo(f"{file}: {len(heads)} heads OK ({kinds['provinsi']} provinsi, "
                f"{kinds['kabupaten']} kabupaten, {kinds['kota']} kota; {acting} acting)")
+    click.echo("\n".join(coverage.lines(limit=40)))
 
 
 @main.group()
@@ -172,7 +179,7 @@ def status(workspace: Path | None, template: str | None, province: str | None, f
     heads = load_roster(ws.roster) if ws.roster.exists() else []
     with Ledger(ws.ledger) as ledger:
         report = build_status(ledger, heads, template_dir=ws.template_dir, template=template,
-                              province=province)
+                              province=province, provinces=ws.provinces)
     if (template or province) and not report.documents:
         raise InputError(f"no documents for {template or ''} {province or ''}".strip(),
                          hint="check the template and province names")

@@ -8,6 +8,8 @@ import json
 from dataclasses import asdict
 from html import escape
 
+from pakta.i18n import _
+from pakta.register import load_register
 from pakta.status import STAGES, WITNESS_SLOT, Counts, DocumentStatus, StatusReport
 
 STAGE_LABELS = {"rendered": "rendered only", "head_signed": "signed by head",
@@ -31,6 +33,10 @@ def to_text(report: StatusReport) -> str:
     lines += [_row(p, c, width) for p, c in report.by_province.items()]
     lines += [_row("TOTAL", report.total, width), ""]
     missing = report.missing_head
+    if report.coverage is not None:
+        lines += report.coverage.lines()
+        lines.append(_("No head in the roster: {count}").format(
+            count=len(report.coverage.missing)))
     lines.append(f"Waiting for the head's signature: {len(missing)}")
     lines += [f"  {d.doc_id}  {d.head_title}: {d.head_name}"
               + (f" <{d.email}>" if d.email else "") for d in missing]
@@ -55,6 +61,7 @@ def to_json(report: StatusReport) -> str:
         "by_template": {k: asdict(v) for k, v in report.by_template.items()},
         "by_province": {k: asdict(v) for k, v in report.by_province.items()},
         "last_change": report.last_change,
+        "coverage": report.coverage.as_json() if report.coverage else None,
         "documents": [_doc_dict(d) for d in report.documents],
     }, indent=2, ensure_ascii=False) + "\n"
 
@@ -64,12 +71,18 @@ def to_csv(report: StatusReport) -> str:
     writer = csv.writer(out)
     writer.writerow(["doc_id", "template", "region_code", "province", "head_title",
                      "head_name", "email", "head_signed", "witness_signed", "verification",
-                     "missing_slots", "last_change"])
+                     "missing_slots", "last_change", "roster"])
     for d in report.documents:
         writer.writerow([d.doc_id, d.template, d.region_code, d.province, d.head_title,
                          d.head_name, d.email or "", d.head_signed,
                          d.witness_signed if WITNESS_SLOT in d.slots else "n/a",
-                         d.verification or "", " ".join(d.missing_slots), d.last_change])
+                         d.verification or "", " ".join(d.missing_slots), d.last_change,
+                         "listed"])
+    # A row per region of the register with no head in the roster: nothing to sign yet.
+    register = load_register()
+    for region in report.coverage.missing if report.coverage else ():
+        writer.writerow(["", "", region.code, register.province(region.code).name,
+                         region.label, "", "", "", "", "", "", "", "missing"])
     return out.getvalue()
 
 
@@ -149,6 +162,7 @@ tr.rendered td:first-child {{ border-left: 4px solid {STAGE_COLOURS['rendered']}
 <div class="tile"><b>{t.verified}</b>verified</div>
 </div>
 <p>Last change: {escape(report.last_change or 'never')}</p>
+{_coverage_html(report)}
 <h2>Per province</h2><p>{legend}</p>
 {_chart(report)}
 <h2>Documents</h2>
@@ -157,6 +171,22 @@ tr.rendered td:first-child {{ border-left: 4px solid {STAGE_COLOURS['rendered']}
 <tbody>{rows}</tbody></table>
 </body></html>
 """
+
+
+def _coverage_html(report: StatusReport) -> str:
+    """How many regions of the register have a head in the roster; the others by province."""
+    if report.coverage is None:
+        return ""
+    groups = "".join(
+        f"<li><b>{escape(province)}</b> ({len(regions)}): "
+        + ", ".join(f'<span class="region">{escape(r.code)} {escape(r.label)}</span>'
+                    for r in regions) + "</li>"
+        for province, regions in report.coverage.missing_by_province().items())
+    heading = escape(_("Regions of the register"))
+    missing = escape(_("No head in the roster"))
+    return (f'<section id="coverage"><h2>{heading}</h2>'
+            f"<p>{escape(report.coverage.summary())}</p>"
+            + (f"<h3>{missing}</h3><ul>{groups}</ul>" if groups else "") + "</section>")
 
 
 RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv, "html": to_html}
