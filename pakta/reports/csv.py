@@ -36,7 +36,7 @@ def _row(d: DocumentVerdict) -> list[str]:
         for s in d.signatures)
     row = [d.path, d.status, d.doc_id, d.template, d.region_code, d.province, d.head,
            len(d.signatures), "; ".join(s.signer_name for s in d.signatures),
-           indications, " ".join(d.missing_slots), "; ".join(d.reasons), d.sha256,
+           indications, " ".join(d.missing_slots), "; ".join(map(str, d.reasons)), d.sha256,
            "yes" if d.issued else "no",
            "; ".join(f"{s.field}={s.level}" for s in d.signatures),
            "; ".join(f"{s.field}={s.timestamp}" for s in d.signatures if s.timestamp),

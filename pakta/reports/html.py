@@ -123,7 +123,7 @@ def _document(d: DocumentVerdict) -> str:
     signed = ", ".join(
         f"{escape(s.field)} {_badge(s.indication, INDICATION_COLOURS.get(s.indication, '#999'))}"
         for s in d.signatures) or "no signature"
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in d.reasons)
+    reasons = "".join(f"<li>{escape(str(r))}</li>" for r in d.reasons)
     sigs = "".join(f"<h3>{escape(s.field)}</h3>{_facts(s)}"
                    for s in (*d.signatures, *d.document_timestamps))
     return (
@@ -133,7 +133,7 @@ def _document(d: DocumentVerdict) -> str:
         + (f"{escape(d.head)} <small>{escape(d.province or '')}</small> &middot; "
            if d.head else "")
         + f"{signed}"
-        + (f' <small class="why">{escape(d.reasons[0])}</small>' if d.reasons else "")
+        + (f' <small class="why">{escape(str(d.reasons[0]))}</small>' if d.reasons else "")
         + "</summary>"
         f'<ul class="reasons">{reasons}</ul>'
         f"<p>file <code>{escape(d.path)}</code><br>SHA-256 <code>{escape(d.sha256)}</code>"
