@@ -132,7 +132,7 @@ class _Parser:
             raise RawSyntaxError("nested too deeply")
         tok, pos = self.token(pos)
         if tok == b"<<":
-            pairs = []
+            pairs: list[tuple[bytes, Any]] = []
             while True:
                 key, after = self.token(pos)
                 if key == b">>":
@@ -142,7 +142,7 @@ class _Parser:
                 val, pos = self.value(after, depth + 1)
                 pairs.append((key, val))
         if tok == b"[":
-            items = []
+            items: list[Any] = []
             while True:
                 probe, after = self.token(pos)
                 if probe == b"]":
@@ -247,7 +247,7 @@ def _trailer_at(data: bytes, start: int) -> RawDict | None:
 
 def _object_at(data: bytes, offset: int, number: int, generation: int) -> bool:
     match = _OBJ_HEAD.match(data, offset)
-    return bool(match) and int(match.group(1)) == number and \
+    return match is not None and int(match.group(1)) == number and \
         int(match.group(2)) == generation
 
 
@@ -428,21 +428,29 @@ XMP_FIELDS = {"title": "title", "creator": "author", "description": "subject",
 def metadata(reader: Any, revision: int) -> dict[str, str]:
     """The document's descriptive metadata as of `revision`: /Info's entries and the XMP
     fields that say the same (`xmp-` prefixed), by name."""
+    from pyhanko.pdf_utils import generic
+
     resolver = reader.get_historical_resolver(revision)
+
+    def resolve(value: Any) -> Any:  # as of `revision`, not as of the file's end
+        if isinstance(value, generic.IndirectObject):
+            return resolver.get_object(value.reference)
+        return value
+
     out: dict[str, str] = {}
     try:
-        info = resolver.trailer_view.get("/Info")
-        info = info.get_object() if info is not None else None
+        trailer = resolver.trailer_view
+        info = resolve(trailer.raw_get("/Info")) if "/Info" in trailer else None
         for key, name in INFO_KEYS.items():
             if info is not None and key in info:
-                out[name] = str(info[key])
+                out[name] = str(resolve(info.raw_get(key)))
     except Exception:  # an unreadable /Info is a change of it
         out["info"] = "unreadable"
     try:
-        root = resolver.trailer_view["/Root"].get_object()
-        stream = root.get("/Metadata")
+        root = resolve(resolver.trailer_view.raw_get("/Root"))
+        stream = resolve(root.raw_get("/Metadata")) if "/Metadata" in root else None
         if stream is not None:
-            out.update({f"xmp-{k}": v for k, v in _xmp(stream.get_object().data).items()})
+            out.update({f"xmp-{k}": v for k, v in _xmp(stream.data).items()})
     except Exception:
         out["xmp"] = "unreadable"
     return out

@@ -571,7 +571,8 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
     problems += [Finding.of("SIGNATURE_DESTROYED", slot=name, document=document)
                  for name in destroyed]
     signed = [Signed(str(s.field_name), s.signed_revision) for s in embedded]
-    problems += changed_before_signing(reader, signed)
+    if not destroyed:  # otherwise the first signature is not known
+        problems += changed_before_signing(reader, signed)
     problems += [f for f in metadata_changes(reader, signed) if f not in problems]
     if problems:
         reasons.extend(problems)
