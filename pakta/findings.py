@@ -57,6 +57,10 @@ MESSAGES: dict[str, str] = {
     # what was signed and what changed
     "CHANGED_BEFORE_SIGNING": N_("changed after issue, before signing by {slot}: the "
                                  "signed document is not the one the secretariat issued"),
+    "CHANGED_SINCE_ISSUE": N_("changed since the secretariat issued it (an update that "
+                              "is not a signature); pakta signs only the issued document"),
+    "AMBIGUOUS_STRUCTURE": N_("ambiguous structure: PDF readers would show different "
+                              "documents; pakta signs only the issued document"),
     "TITLE_CHANGED": N_("the document's title changed after signing"),
     "AUTHOR_CHANGED": N_("the document's author changed after signing"),
     "SUBJECT_CHANGED": N_("the document's subject changed after signing"),

@@ -534,3 +534,48 @@ def embedded_signatures(reader: Any) -> tuple[list[Any], list[str]]:
         found.append(emb)
     found.sort(key=lambda emb: emb.signed_revision)
     return found, destroyed
+
+
+# ---------------------------------------------------------------------------------------
+# Before signing
+
+
+def unsigned_changes(data: bytes, issued_length: int, doc_id: str) -> Finding | None:
+    """Why a pakta document must not be signed as it is: an update after the issued
+    revision that is not a signature (with its validation data), a destroyed signature,
+    or an ambiguous structure. None for the issued file itself or a file that only adds
+    signatures to it."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+    from pyhanko.sign.diff_analysis.policy_api import SuspiciousModification
+
+    if len(data) <= issued_length or not data[issued_length:].strip(_WS):
+        return None  # the issued revision alone: the common case, read nothing
+    changed = Finding.of("CHANGED_SINCE_ISSUE")
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if ambiguities(data, reader):
+            return Finding.of("AMBIGUOUS_STRUCTURE")
+        embedded, destroyed = embedded_signatures(reader)
+        if destroyed:
+            return Finding.of("SIGNATURE_DESTROYED", slot=destroyed[0],
+                              document=doc_id)
+        signed = [Signed(str(s.field_name), s.signed_revision) for s in embedded]
+        if not signed or changed_before_signing(reader, signed) or \
+                metadata_changes(reader, signed):
+            return changed
+        last = max(s.revision for s in signed)
+        if last < reader.xrefs.total_revisions - 1:
+            result = DEFAULT_DIFF_POLICY.review_file(reader, last)
+            if isinstance(result, SuspiciousModification) or \
+                    result.modification_level > ModificationLevel.LTA_UPDATES:
+                return changed
+    except SuspiciousModification:
+        return changed
+    except (RecursionError, MemoryError):
+        raise
+    except Exception:
+        return Finding.of("UNREADABLE")
+    return None

@@ -9,14 +9,13 @@ attacks. Updates are written by pyHanko's incremental writer, or by hand (`appen
 where a writer would refuse to write what the attack needs (two /Root keys, a
 destroyed signature dictionary).
 
-`corpus(rendered, signed, sign)` gives every case: `name -> (bytes, status, code)`,
-with the verdict and finding code `pakta verify` must give it.
+`corpus(rendered, signed, sign)` builds every case of `EXPECTED`, which gives the
+verdict and finding code `pakta verify` must give it.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,6 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-Case = tuple[bytes, str, str]
 Signer = Callable[[bytes, str], bytes]  # (data, slot) -> data with that slot signed
 
 FORGED_TEXT = b"BT /F1 28 Tf 1 0 0 rg 90 420 Td (DIBATALKAN) Tj ET"
@@ -240,41 +238,45 @@ def zero_contents_in_place(signed: bytes, slot: str) -> bytes:
 # The corpus
 
 INVALID = "INVALID"
+PRESIGN = ("whiteout", "overlay", "optional-content", "shadow-catalog", "title")
+BROKEN = {  # /ByteRange, /Contents of the witness's signature defined again
+    "contents-missing": (b"[0 100 200 300]", None),
+    "contents-empty": (b"[0 100 200 300]", b"<>"),
+    "contents-null": (b"[0 100 200 300]", b"null"),
+    "contents-zeroed": (b"[0 100 200 300]", b"<" + b"00" * 64 + b">"),
+    "byterange-missing": (None, b"<" + b"00" * 64 + b">"),
+    "byterange-empty": (b"[]", b"<" + b"00" * 64 + b">"),
+    "byterange-null": (b"null", b"<" + b"00" * 64 + b">"),
+    "byterange-zeroed": (b"[0 0 0 0]", b"<" + b"00" * 64 + b">"),
+}
+# case -> (the document's status, a finding code it must carry)
+EXPECTED: dict[str, tuple[str, str]] = {
+    "control-signed": ("COMPLETE", ""),
+    **{f"presign-{name}": (INVALID, "CHANGED_BEFORE_SIGNING") for name in PRESIGN},
+    "two-roots": (INVALID, "AMBIGUOUS_TRAILER_KEY"),
+    "title-after-signing": (INVALID, "TITLE_CHANGED"),
+    "witness-bogus": (INVALID, "SIGNATURE_DESTROYED"),
+    "head-contents-zeroed-in-place": (INVALID, "SIGNATURE_DESTROYED"),
+    **{f"witness-{name}": (INVALID, "SIGNATURE_DESTROYED") for name in BROKEN},
+}
 
 
-def corpus(rendered: bytes, signed: bytes, sign: Signer) -> dict[str, Case]:
-    """Every attack with the verdict and code it must get. `rendered` is the issued
-    pact, `signed` the same pact signed by the head and the witness with `pakta sign`,
-    `sign(data, slot)` signs one slot (the attacker's file, signed by the real
-    signers)."""
-
-    def signed_both(data: bytes) -> bytes:
-        return sign(sign(data, "kepala_daerah"), "saksi")
-
-    cases: dict[str, Case] = {"control-signed": (signed, "COMPLETE", "")}
-    for name, attack in (("presign-whiteout", whiteout), ("presign-overlay", overlay),
-                         ("presign-optional-content", optional_content),
-                         ("presign-shadow-catalog", shadow_catalog),
-                         ("presign-title", info_title)):
-        cases[name] = (signed_both(attack(rendered)), INVALID, "CHANGED_BEFORE_SIGNING")
-    cases["two-roots"] = (two_roots(signed), INVALID, "AMBIGUOUS_TRAILER_KEY")
-    cases["title-after-signing"] = (info_title(signed), INVALID, "TITLE_CHANGED")
-    cases["witness-bogus"] = (bogus_signature(signed, "saksi"), INVALID,
-                              "SIGNATURE_DESTROYED")
-    cases["head-contents-zeroed-in-place"] = (
-        zero_contents_in_place(signed, "kepala_daerah"), INVALID, "SIGNATURE_DESTROYED")
-    good_range = b"[0 100 200 300]"
-    variants = {
-        "contents-missing": (good_range, None),
-        "contents-empty": (good_range, b"<>"),
-        "contents-null": (good_range, b"null"),
-        "contents-zeroed": (good_range, b"<" + b"00" * 64 + b">"),
-        "byterange-missing": (None, b"<" + b"00" * 64 + b">"),
-        "byterange-empty": (b"[]", b"<" + b"00" * 64 + b">"),
-        "byterange-null": (b"null", b"<" + b"00" * 64 + b">"),
-        "byterange-zeroed": (b"[0 0 0 0]", b"<" + b"00" * 64 + b">"),
-    }
-    for name, (byte_range, contents) in variants.items():
-        cases[f"witness-{name}"] = (replace_signature(signed, "saksi", byte_range, contents),
-                                    INVALID, "SIGNATURE_DESTROYED")
+def corpus(rendered: bytes, signed: bytes, sign: Signer) -> dict[str, bytes]:
+    """Every case of `EXPECTED`, built. `rendered` is the issued pact, `signed` the same
+    pact signed by the head and the witness with `pakta sign`, `sign(data, slot)` signs
+    one slot (the attacker's file, signed by the real signers)."""
+    attacks = {"whiteout": whiteout, "overlay": overlay,
+               "optional-content": optional_content, "shadow-catalog": shadow_catalog,
+               "title": info_title}
+    cases = {"control-signed": signed}
+    for name in PRESIGN:
+        cases[f"presign-{name}"] = sign(sign(attacks[name](rendered), "kepala_daerah"),
+                                        "saksi")
+    cases["two-roots"] = two_roots(signed)
+    cases["title-after-signing"] = info_title(signed)
+    cases["witness-bogus"] = bogus_signature(signed, "saksi")
+    cases["head-contents-zeroed-in-place"] = zero_contents_in_place(signed, "kepala_daerah")
+    for name, (byte_range, contents) in BROKEN.items():
+        cases[f"witness-{name}"] = replace_signature(signed, "saksi", byte_range, contents)
+    assert set(cases) == set(EXPECTED)
     return cases
