@@ -474,6 +474,15 @@ def _xmp(xml: bytes) -> dict[str, str]:
     return out
 
 
+def _changed(issued: dict[str, str], later: dict[str, str]) -> set[str]:
+    """The fields that differ. An XMP field a writer left out is not a change (pyHanko
+    rewrites the XMP of a PDF/A file without pdf:Keywords and xmp:CreatorTool; viewers
+    then show /Info's, which is checked); a value that differs, or /Info's entry gone,
+    is."""
+    return {k for k in set(issued) | set(later)
+            if (k in later or not k.startswith("xmp-")) and issued.get(k) != later.get(k)}
+
+
 METADATA_NAMES = ("title", "author", "subject", "keywords", "creator")
 
 
@@ -486,14 +495,13 @@ def metadata_changes(reader: Any, signed: Sequence[Signed]) -> list[Finding]:
         return []
     issued = metadata(reader, 0)
     final = metadata(reader, total - 1)
-    if final == issued:
+    if not _changed(issued, final):
         return []
     order = sorted(signed, key=lambda s: s.revision)
     for sig in order:
-        if metadata(reader, sig.revision) != issued:
+        if _changed(issued, metadata(reader, sig.revision)):
             return [Finding.of("CHANGED_BEFORE_SIGNING", slot=sig.field)]
-    changed = sorted({k.removeprefix("xmp-") for k in set(issued) | set(final)
-                      if issued.get(k) != final.get(k)})
+    changed = sorted({k.removeprefix("xmp-") for k in _changed(issued, final)})
     names = [n for n in METADATA_NAMES if n in changed]
     return [Finding.of(f"{name.upper()}_CHANGED") for name in names] or \
         [Finding.of("METADATA_CHANGED")]
