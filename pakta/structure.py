@@ -387,9 +387,35 @@ def _changes_beyond_signing(reader: Any, revision: int) -> bool:
         elif _is_signature_field(before):
             if not _same_except(before, after, SIG_FIELD_KEYS):
                 return True
+        elif isinstance(before, generic.DictionaryObject) and \
+                before.get("/Type") == "/Page":
+            if not _same_except(before, after, {"/Annots"}) or \
+                    not _only_signature_widgets_added(before, after, new):
+                return True
         else:
             return True
     return False
+
+
+def _only_signature_widgets_added(before: Any, after: Any, new: Any) -> bool:
+    """A page's /Annots kept as it was, plus widgets of new signature fields (an
+    invisible signature, a certification)."""
+    from pyhanko.pdf_utils import generic
+
+    def refs(page: Any) -> list[Any]:
+        annots = page.get("/Annots")
+        if annots is None:
+            return []
+        return [annots.raw_get(i) for i in range(len(annots))]
+
+    old_refs, new_refs = refs(before), refs(after)
+    if new_refs[:len(old_refs)] != old_refs:
+        return False
+    for ref in new_refs[len(old_refs):]:
+        if not isinstance(ref, generic.IndirectObject) or \
+                not _is_signature_field(new.get_object(ref.reference)):
+            return False
+    return True
 
 
 def _same_except(before: Any, after: Any, keys: set[str]) -> bool:
