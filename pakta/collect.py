@@ -41,7 +41,7 @@ def collect_file(path: Path, folder: Path, ledger: Ledger,
     verdict = verify_file(path, settings)
     if verdict.status not in (COMPLETE, INCOMPLETE) or verdict.doc_id is None:
         return CollectOutcome(path, "refused", verdict.doc_id,
-                              reason="; ".join(verdict.reasons) or verdict.status)
+                              reason="; ".join(map(str, verdict.reasons)) or verdict.status)
     data = path.read_bytes()
     if sha256_hex(data) != verdict.sha256:  # replaced between checking and filing
         return CollectOutcome(path, "refused", verdict.doc_id,

@@ -45,6 +45,7 @@ from pakta.pades import (
 )
 from pakta.pdfread import NOT_READ, LeanPdf, open_pdf
 from pakta.profiles import LEVELS, Profile, load_profile
+from pakta.structure import unsigned_changes
 from pakta.timestamps import TimestampClient, TimestampError
 
 if TYPE_CHECKING:
@@ -438,6 +439,10 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
         raise SigningRefused(f"{source}: not a document pakta rendered (its first revision "
                              "matches nothing in the ledger)",
                              hint="sign it anyway with --any-pdf")
+    if record is not None:  # the issued document plus signatures, nothing else
+        refusal = unsigned_changes(data, record.size, record.doc_id)
+        if refusal is not None:
+            raise SigningRefused(f"{source}: {refusal}")
     profile = load_profile(record.template if record else "")
     if settings.certify:
         _check_certifiable(source, fields, profile)

@@ -44,11 +44,19 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import InputError
+from pakta.findings import Finding
 from pakta.ledger import DocumentRecord, Ledger, first_revision_length, sha256_hex
 from pakta.pades import cut_short
 from pakta.regions import name_key
 from pakta.roster import RegionHead
 from pakta.status import HEAD_SLOT, WITNESS_SLOT
+from pakta.structure import (
+    Signed,
+    ambiguities,
+    changed_before_signing,
+    embedded_signatures,
+    metadata_changes,
+)
 
 PASSED, INDETERMINATE, FAILED = "TOTAL-PASSED", "INDETERMINATE", "TOTAL-FAILED"
 COMPLETE, INCOMPLETE, INVALID, UNKNOWN, ERROR = (
@@ -109,7 +117,7 @@ class DocumentVerdict:
     path: str
     sha256: str
     status: str  # COMPLETE / INCOMPLETE / INVALID / UNKNOWN / ERROR
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Finding, ...] = ()  # why it is not COMPLETE: a code and a sentence
     doc_id: str | None = None
     template: str | None = None
     region_code: str | None = None
@@ -472,27 +480,43 @@ def verify_file(path: Path, settings: VerifySettings | None = None) -> DocumentV
     try:
         size = path.stat().st_size
         if size > ctx.settings.max_bytes:
-            return DocumentVerdict(str(path), "", ERROR,
-                                   (f"{size} bytes: larger than any pact, not checked",))
+            return _error(path, "", Finding.of("TOO_LARGE", size=size))
         data = path.read_bytes()
-    except OSError as exc:
-        return DocumentVerdict(str(path), "", ERROR, (f"cannot read: {exc.strerror}",))
+    except OSError:
+        return _error(path, "", Finding.of("CANNOT_READ_FILE"))
     digest = sha256_hex(data)
     try:
         with _bounded(ctx.settings.time_limit, MEMORY_BUDGET):
             verdict = _verify(path, data, digest, ctx)
     except _TimeUp:
-        verdict = DocumentVerdict(str(path), digest, ERROR, (
-            f"not verified within {ctx.settings.time_limit:g} s (hostile or broken file)",))
+        verdict = _error(path, digest, Finding.of(
+            "TIME_LIMIT", seconds=f"{ctx.settings.time_limit:g}"), _issued(data, ctx))
     except MemoryError:
-        verdict = DocumentVerdict(str(path), digest, ERROR, (
-            "needs more memory than any pact (absurd compressed data?)",))
+        verdict = _error(path, digest, Finding.of("MEMORY_LIMIT"), _issued(data, ctx))
     except RecursionError:
-        verdict = DocumentVerdict(str(path), digest, ERROR, ("objects nested too deeply",))
-    except Exception as exc:  # a hostile or broken file must not stop the batch
-        verdict = DocumentVerdict(str(path), digest, ERROR,
-                                  (f"unreadable PDF ({type(exc).__name__}: {exc})"[:300],))
+        verdict = _error(path, digest, Finding.of("NESTED_TOO_DEEPLY"), _issued(data, ctx))
+    except Exception:  # a hostile or broken file must not stop the batch
+        verdict = _error(path, digest, Finding.of("UNREADABLE"), _issued(data, ctx))
     return _with_time(verdict, time.perf_counter() - started)
+
+
+def _issued(data: bytes, ctx: _Context) -> DocumentRecord | None:
+    """The issued document whose bytes are this file's first revision, if any."""
+    length = first_revision_length(data)
+    return ctx.by_hash.get((sha256_hex(data[:length]), length))
+
+
+def _error(path: Path, digest: str, finding: Finding,
+           record: DocumentRecord | None = None) -> DocumentVerdict:
+    """An ERROR row; it keeps the document's identity when the first revision is a
+    known document."""
+    return DocumentVerdict(
+        str(path), digest, ERROR, (finding,),
+        doc_id=record.doc_id if record else None,
+        template=record.template if record else None,
+        region_code=record.region_code if record else None,
+        province=record.province if record else None,
+        head=record.head_name if record else None, issued=record is not None)
 
 
 def _with_time(verdict: DocumentVerdict, seconds: float) -> DocumentVerdict:
@@ -506,17 +530,16 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
     from pyhanko.sign.fields import enumerate_sig_fields
 
     if not data.startswith(b"%PDF-"):
-        return DocumentVerdict(str(path), digest, ERROR, ("not a PDF file",))
-    damage = cut_short(data)  # a reader would verify the last whole revision only
-    if damage is not None:
-        return DocumentVerdict(str(path), digest, ERROR, (damage,))
+        return _error(path, digest, Finding.of("NOT_PDF"))
+    record = _issued(data, ctx)
+    if cut_short(data) is not None:  # a reader would verify the last whole revision only
+        tail = len(data) - data.rfind(b"%%EOF") - len(b"%%EOF")
+        return _error(path, digest, Finding.of("CUT_SHORT", count=tail), record)
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     if reader.encrypted:
-        return DocumentVerdict(str(path), digest, ERROR, ("encrypted PDF",))
-    reasons: list[str] = []
+        return _error(path, digest, Finding.of("ENCRYPTED"), record)
+    reasons: list[Finding] = []
     status = COMPLETE
-    length = first_revision_length(data)
-    record = ctx.by_hash.get((sha256_hex(data[:length]), length))
     issued = record is not None
     if record is None:
         # Named like an issued document but not its bytes: a changed document.
@@ -525,74 +548,96 @@ def _verify(path: Path, data: bytes, digest: str, ctx: _Context) -> DocumentVerd
         if claimed is not None:
             record = claimed
             status = INVALID
-            reasons.append("not the issued document: its first revision differs from the "
-                           "rendered file in the ledger")
+            reasons.append(Finding.of("NOT_THE_ISSUED_DOCUMENT"))
         elif not ctx.settings.signatures_only:
             status = UNKNOWN
-            reasons.append("matches no issued document in the ledger")
+            reasons.append(Finding.of("NOT_IN_LEDGER"))
 
+    # One reading of the file, before pyHanko's view of it is trusted.
+    problems = ambiguities(data, reader)
     dss = _read_dss(reader)
-    doc_ts_embedded = list(reader.embedded_timestamp_signatures)
-    regular = list(reader.embedded_regular_signatures)
+    embedded, destroyed = embedded_signatures(reader)
+    doc_ts_embedded = [s for s in embedded if s.sig_object_type == "/DocTimeStamp"]
+    regular = [s for s in embedded if s.sig_object_type == "/Sig"]
     later_revisions = {s.signed_revision for s in (*regular, *doc_ts_embedded)}
     last_doc_ts = max((t.signed_revision for t in doc_ts_embedded), default=-1)
-    sigs = [_signature(sig, ctx, dss, reader, later_revisions, last_doc_ts)
-            for sig in regular]
-    stamps = [_doc_timestamp(ts, ctx, dss, reader, later_revisions) for ts in doc_ts_embedded]
+    sigs: list[SignatureVerdict] = []
+    stamps: list[SignatureVerdict] = []
+    for emb in embedded:
+        try:
+            if emb in regular:
+                sigs.append(_signature(emb, ctx, dss, reader, later_revisions, last_doc_ts))
+            else:
+                stamps.append(_doc_timestamp(emb, ctx, dss, reader, later_revisions))
+        except (RecursionError, MemoryError):
+            raise
+        except Exception:  # its data cannot be checked: a destroyed or forged signature
+            destroyed.append(str(emb.field_name))
+    document = record.doc_id if record else path.name
+    problems += [Finding.of("SIGNATURE_DESTROYED", slot=name, document=document)
+                 for name in destroyed]
+    signed = [Signed(str(s.field_name), s.signed_revision) for s in embedded]
+    if not destroyed:  # otherwise the first signature is not known
+        problems += changed_before_signing(reader, signed)
+    problems += [f for f in metadata_changes(reader, signed) if f not in problems]
+    if problems:
+        reasons.extend(problems)
+        if status != UNKNOWN:
+            status = INVALID
     for sig in (*sigs, *stamps):
         if not sig.passed:
             if status != UNKNOWN:
                 status = INVALID
-            what = "document timestamp" if sig.kind != "signature" else "signature"
-            reasons.append(f"{what} '{sig.field}': {sig.indication}"
-                           + (f" / {sig.sub_indication}" if sig.sub_indication else ""))
+            code = "TIMESTAMP_NOT_PASSED" if sig.kind != "signature" \
+                else "SIGNATURE_NOT_PASSED"
+            reasons.append(Finding.of(code, field=sig.field, indication=sig.indication + (
+                f" / {sig.sub_indication}" if sig.sub_indication else "")))
 
     fields = tuple(str(name) for name, _, _ in enumerate_sig_fields(reader))
     slots = (ctx.settings.slots.get(record.template) or template_slots(record.template)) \
         if record else tuple(f for f in fields if f not in {t.field for t in stamps})
-    signed = {s.field: s for s in sigs}
-    missing = tuple(s for s in slots if s not in signed)
+    signed_slots = {s.field: s for s in sigs}
+    missing = tuple(s for s in slots if s not in signed_slots and s not in destroyed)
     head = ctx.heads.get(record.region_code) if record else None
     if record is not None:
         for slot in slots:
             if slot not in fields and slot in missing:
                 status = INVALID
-                reasons.append(f"the signature field '{slot}' is missing")
-        wrong = _wrong_signers(signed, head, ctx.settings.witness_name)
+                reasons.append(Finding.of("FIELD_MISSING", slot=slot))
+        wrong = _wrong_signers(signed_slots, head, ctx.settings.witness_name)
         if wrong:
             status = INVALID
             reasons.extend(wrong)
         order = [s.field for s in sorted(sigs, key=lambda s: s.covered_bytes)
                  if s.field in slots]
-        expected = [s for s in slots if s in signed]
+        expected = [s for s in slots if s in signed_slots]
         if order != expected:
             status = INVALID
-            reasons.append(f"signed out of order: {', '.join(order)} "
-                           f"(expected {', '.join(expected)})")
+            reasons.append(Finding.of("OUT_OF_ORDER", order=", ".join(order),
+                                      expected=", ".join(expected)))
         certifier = ctx.settings.certification_slots.get(record.template)
         certifying = [s for s in sigs if s.certification is not None]
         for sig in certifying:
             if sig is not min(sigs, key=lambda s: s.covered_bytes):
                 status = INVALID
-                reasons.append(f"certification signature '{sig.field}' is not the first "
-                               "signature")
+                reasons.append(Finding.of("CERTIFICATION_NOT_FIRST", field=sig.field))
             if sig.field != certifier:
                 status = INVALID
-                reasons.append(f"certification signature in '{sig.field}', not in the "
-                               f"profile's certification field '{certifier or '-'}'")
+                reasons.append(Finding.of("CERTIFICATION_WRONG_FIELD", field=sig.field,
+                                          expected=certifier or "-"))
         extra = [s.field for s in sigs if s.field not in slots
                  and not (s.field == certifier and s.certification is not None)]
         if extra:
             status = INVALID
-            reasons.append(f"signature(s) outside the template's slots: {', '.join(extra)}")
+            reasons.append(Finding.of("OUTSIDE_SLOTS", fields=", ".join(extra)))
         if head is None and ctx.heads:
-            reasons.append(f"region {record.region_code} is not in the roster")
+            reasons.append(Finding.of("REGION_NOT_IN_ROSTER", region=record.region_code))
     if status == COMPLETE and missing:
         status = INCOMPLETE
-        reasons.append(f"unsigned: {', '.join(missing)}")
+        reasons.append(Finding.of("UNSIGNED", slots=", ".join(missing)))
     if status == COMPLETE and not sigs:
         status = INCOMPLETE
-        reasons.append("no signature")
+        reasons.append(Finding.of("NO_SIGNATURE"))
     return DocumentVerdict(
         path=str(path), sha256=digest, status=status, reasons=tuple(reasons),
         doc_id=record.doc_id if record else None,
@@ -630,16 +675,16 @@ def _head_matches(sig: SignatureVerdict, head: RegionHead) -> bool:
 
 
 def _wrong_signers(signed: dict[str, SignatureVerdict], head: RegionHead | None,
-                   witness: str | None) -> list[str]:
+                   witness: str | None) -> list[Finding]:
     problems = []
     sig = signed.get(HEAD_SLOT)
     if sig is not None and head is not None and not _head_matches(sig, head):
-        problems.append(f"wrong signer in '{HEAD_SLOT}': {sig.signer_name}, the roster "
-                        f"names {head.plain_name}")
+        problems.append(Finding.of("WRONG_HEAD_SIGNER", slot=HEAD_SLOT,
+                                   signer=sig.signer_name, expected=head.plain_name))
     sig = signed.get(WITNESS_SLOT)
     if sig is not None and witness and name_key(sig.signer_name) != name_key(witness):
-        problems.append(f"wrong signer in '{WITNESS_SLOT}': {sig.signer_name}, the witness "
-                        f"is {witness}")
+        problems.append(Finding.of("WRONG_WITNESS_SIGNER", slot=WITNESS_SLOT,
+                                   signer=sig.signer_name, expected=witness))
     return problems
 
 
@@ -1014,8 +1059,7 @@ def _verify_isolated(path: Path, settings: VerifySettings) -> DocumentVerdict:
         try:
             return pool.submit(verify_file, path).result()
         except BrokenProcessPool:
-            return DocumentVerdict(str(path), "", ERROR, (
-                "the verifying process died on this file (hostile or broken file)",))
+            return _error(path, "", Finding.of("PROCESS_DIED"))
 
 
 class Tally:

@@ -91,6 +91,26 @@ CASES = [
     ("two `pakta collect` runs at once on versions of the same documents",
      "each signature recorded once, the copy with the most signatures filed "
      "(tests/test_concurrency.py)"),
+    ("pact changed after issue, then signed by the head and the witness: page text "
+     "whited out, a hidden overlay annotation, an optional-content layer, a shadow "
+     "catalog, a new title (incremental saving / shadow attacks)",
+     "INVALID / CHANGED_BEFORE_SIGNING 'changed after issue, before signing by "
+     "kepala_daerah' (tests/test_attacks.py)"),
+    ("update after both signatures whose trailer holds two `/Root` keys (a shadow "
+     "catalog with a forged page)",
+     "INVALID / AMBIGUOUS_TRAILER_KEY 'ambiguous structure: ...' (tests/test_attacks.py)"),
+    ("`/Info /Title` changed after both signatures",
+     "INVALID / TITLE_CHANGED 'the document's title changed after signing' "
+     "(tests/test_attacks.py)"),
+    ("the witness's signature dictionary replaced by bogus values; its `/Contents` or "
+     "`/ByteRange` missing, empty, null or zeroed; the head's `/Contents` zeroed in place "
+     "(universal signature forgery)",
+     "INVALID / SIGNATURE_DESTROYED naming the slot and the document, never INCOMPLETE "
+     "or an ERROR row with library text (tests/test_attacks.py)"),
+    ("pact changed after issue given to `pakta sign` (before the head, or a new title "
+     "before the witness)",
+     "refused: 'changed since the secretariat issued it ...', exit 3, nothing written, "
+     "no ledger row (tests/test_attacks.py)"),
 ]
 
 
@@ -310,7 +330,7 @@ def test_sign_refuses_a_signed_pdf_cut_short(signing_ws: Path) -> None:
     assert result.returncode == 3 and "error: cut.pdf: cut short or damaged: " in result.stderr
 
 
-COLLECT_REFUSALS = ("not a PDF file", "unreadable PDF (PdfReadError",
+COLLECT_REFUSALS = ("not a PDF file", "The file cannot be read as a PDF.",
                     "matches no issued document in the ledger",
                     "cut short or damaged: ")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pakta.findings import Finding
 from pakta.reports import csv as csv_report
 from pakta.reports import html as html_report
 from pakta.reports import json as json_report
@@ -46,7 +47,7 @@ def signature(field: str = "kepala_daerah", name: str = "Hamka Hendra Noer",
 
 def document(doc_id: str | None, status: str, province: str | None = "Gorontalo",
              head: str | None = "Dr. Ir. Hamka Hendra Noer, M.Si",
-             reasons: tuple[str, ...] = (), path: str | None = None,
+             reasons: tuple[Finding, ...] = (), path: str | None = None,
              sigs: tuple[SignatureVerdict, ...] = ()) -> DocumentVerdict:
     return DocumentVerdict(
         path=path or f"signed/{doc_id}-signed.pdf", sha256="cd" * 32, status=status,
@@ -62,15 +63,16 @@ def batch():  # type: ignore[no-untyped-def]
         document("75-gorontalo-pakta-integritas", COMPLETE,
                  sigs=(signature(), signature("saksi", "Rahmat Bagja"))),
         document("71-sulawesi-utara-pakta-integritas", INCOMPLETE, province="Sulawesi Utara",
-                 head="Drs. Yohanes Lamba", reasons=("unsigned: saksi",),
+                 head="Drs. Yohanes Lamba", reasons=(Finding.of("UNSIGNED", slots="saksi"),),
                  sigs=(signature(name="Yohanes Lamba"),)),
         document("33.76-tegal-pakta-integritas", INVALID, province="Jawa Tengah",
-                 head=HOSTILE, reasons=(HOSTILE,),
+                 head=HOSTILE, reasons=(Finding.of("WRONG_HEAD_SIGNER", slot="kepala_daerah",
+                                                   signer=HOSTILE, expected="x"),),
                  sigs=(signature(name=HOSTILE, indication="TOTAL-FAILED",
                                  sub="HASH_FAILURE"),)),
         document(None, UNKNOWN, path="inbox/=HYPERLINK(\"http://x\").pdf",
-                 reasons=("matches no issued document in the ledger",)),
-        document(None, ERROR, path="inbox/empty.pdf", reasons=("not a PDF file",)),
+                 reasons=(Finding.of("NOT_IN_LEDGER"),)),
+        document(None, ERROR, path="inbox/empty.pdf", reasons=(Finding.of("NOT_PDF"),)),
     ]
     return summarise(docs, VerifySettings(trust_roots=()))
 

@@ -119,7 +119,8 @@ def _verify_streaming(files: list[Path], settings: VerifySettings, db: Ledger | 
             writer.document(d)
             if db is not None:
                 rows.append(VerificationRecord(d.doc_id, d.path, d.sha256, d.status,
-                                               "; ".join(d.reasons), now_iso()))
+                                               "; ".join(r.message("en") for r in d.reasons),
+                                               now_iso()))
                 if len(rows) >= LEDGER_ROWS_PER_WRITE:
                     db.record_verifications(rows)
                     rows.clear()

@@ -24,6 +24,10 @@ SCHEMA_VERSION = 1
 def document_dict(d: DocumentVerdict) -> dict[str, Any]:
     data = asdict(d)
     data["ok"] = d.ok
+    # each reason's sentence (English: scripts read it) and, since they were added, the
+    # findings themselves: a stable code, its parameters and the sentence
+    data["reasons"] = [r.message("en") for r in d.reasons]
+    data["findings"] = [r.as_json() for r in d.reasons]
     return data
 
 
