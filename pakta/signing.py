@@ -50,6 +50,8 @@ from pakta.timestamps import TimestampClient, TimestampError
 if TYPE_CHECKING:
     from pyhanko.sign.signers import Signer
 
+    from pakta.identity import IdentityCheck
+
 # fontTools warns about tables it drops while subsetting the stamp font: not news.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
@@ -73,6 +75,7 @@ class SignSettings:
     overwrite: bool = False
     trust: tuple[Path, ...] = ()  # roots to validate against for B-LT / B-LTA
     certify: bool = False  # the secretariat's certification signature (slot: profile's)
+    identity: IdentityCheck | None = None  # who may sign each slot (pakta.identity)
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,7 @@ class Prepared:
     first_signature: bool = False  # nothing signed yet: this revision sets the field locks
     # the lean reader of `data`, None for a file that needs pyHanko's signer
     pdf: LeanPdf | None = field(default=None, compare=False, repr=False)
+    on_behalf_of: str | None = None  # a delegate signs for this person
 
 
 def output_path(source: Path, out_dir: Path | None, in_place: bool,
@@ -453,10 +457,15 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
     title = settings.signer_title
     if title is None and record is not None and not settings.certify:
         title = record.head_title if slot == "kepala_daerah" else witness_title
+    behalf = None  # the person a delegate signs for (pakta.identity)
+    if settings.identity is not None and not settings.certify:
+        behalf = settings.identity.check(source, slot, record.region_code if record else
+                                         None, record.head_name if record else None)
+    title = f"a.n. {title}" if behalf and title else title  # "atas nama": for the person
     # every signature, document timestamps too, is the value of a signature field
     first = not any(fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
-                    profile.reason(slot), profile, first, pdf)
+                    profile.reason(slot), profile, first, pdf, behalf)
 
 
 def _signed_version_of(output: Path, data: bytes, slot: str,
@@ -783,7 +792,7 @@ async def _run_batch(sources: Sequence[Path], services: Services, job: Job,
             try:
                 outcome = await job(source, services)
             except (SigningRefused, PdfInputError, SigningError) as exc:
-                outcome = SignOutcome(source, None, exc.message, exc.exit_code)
+                outcome = SignOutcome(source, None, exc.diagnostics(), exc.exit_code)
             except Exception as exc:  # a service down, a pyHanko error
                 outcome = SignOutcome(source, None,
                                       f"{source}: {type(exc).__name__}: {exc}",
@@ -827,7 +836,8 @@ def _sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
             record(SignatureRecord(
                 doc_id=item.doc_id, slot=slot_of(item.profile), signer_name=batch.name,
                 cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                sha256_after=sha256_hex(signed), path=str(item.output)))
+                sha256_after=sha256_hex(signed), path=str(item.output),
+                delegated_for=item.on_behalf_of))
         return SignOutcome(item.source, item.output)
 
     def kept(done: AlreadySigned, source: Path) -> SignOutcome:
@@ -946,7 +956,7 @@ def _worker_main(sources: list[Path], plan: BatchPlan, key_source: KeySource,
 
 def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
     if isinstance(exc, SigningRefused | PdfInputError | SigningError):
-        return SignOutcome(source, None, exc.message, exc.exit_code)
+        return SignOutcome(source, None, exc.diagnostics(), exc.exit_code)
     return SignOutcome(source, None, f"{source}: {type(exc).__name__}: {exc}",
                        SigningError.exit_code)
 
