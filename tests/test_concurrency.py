@@ -139,7 +139,8 @@ def test_two_sign_batches_write_one_ledger_at_once(demo_pki_dir: Path,
     # take a fraction of a second, so the order of the rows is not asserted.)
     held = {folder / files[0]: hold(folder / files[0]) for files in groups.values()}
     procs = [start(folder, "sign", *files, "--slot", "kepala_daerah", "--p12",
-                   f"pki/signers/{code}.p12", "--out", "signed", "--jobs", "1")
+                   f"pki/signers/{code}.p12", "--delegated-signer", "--out", "signed",
+                   "--jobs", "1")
              for files, code in zip(groups.values(), ("75", "71"), strict=True)]
     feed(held, procs)
     for _, err in finish_all(procs):

@@ -123,7 +123,8 @@ def sign_batch(folder: Path) -> list[str]:
     files = sorted(str(p.relative_to(folder)) for p in (folder / "out").glob("*.pdf"))
     assert len(files) == 2 * BATCH_HEADS
     return [sys.executable, "-m", "pakta", "sign", *files, "--slot", "kepala_daerah",
-            "--p12", "pki/signers/75.p12", "--out", "signed", "--jobs", "1"]
+            "--p12", "pki/signers/75.p12", "--delegated-signer", "--out", "signed",
+            "--jobs", "1"]
 
 
 def stop_signing_half_way(folder: Path, sig: signal.Signals) -> tuple[int, str, str]:

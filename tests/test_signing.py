@@ -197,7 +197,7 @@ def test_batch_reports_failures_at_the_end_and_passphrase_never_leaks(
     files = sorted(str(p.relative_to(signing_ws))
                    for p in (signing_ws / "out").glob("*-pakta-integritas.pdf"))
     head = sign(signing_ws, *files, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
-                "--out", "signed")
+                "--delegated-signer", "--out", "signed")
     # Only Gorontalo's own pact has no earlier slot problem: the others are signed too
     # (the roster check is the auditor's), so this batch fails nowhere.
     assert head.returncode == 0, head.stderr
@@ -294,14 +294,15 @@ def test_lta_renewal_keeps_earlier_signatures_valid(signing_ws: Path, tsa_url: s
 def test_b_lt_embeds_ocsp_responses_and_refuses_a_revoked_signer(
         signing_ws: Path, tsa_url: str) -> None:
     ocsp = sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/test/ocsp.p12",
-                "--level", "B-LT", "--tsa", tsa_url, "--any-pdf", "--out", "signed")
+                "--level", "B-LT", "--tsa", tsa_url, "--any-pdf", "--delegated-signer",
+                "--out", "signed")
     assert ocsp.returncode == 0, ocsp.stderr
     assert dss(signing_ws / SIGNED)["/OCSPs"] >= 1
     assert validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")[
         "kepala_daerah"].bottom_line
     revoked = sign(signing_ws, DECL, "--slot", "kepala_daerah", "--p12",
                    "pki/test/revoked.p12", "--level", "B-LT", "--tsa", tsa_url,
-                   "--out", "signed")
+                   "--delegated-signer", "--out", "signed")
     assert revoked.returncode == 3, revoked.stderr
     assert f"{DECL}: " in revoked.stderr and "revoked" in revoked.stderr.lower()
     assert not (signing_ws / "signed" / "75-gorontalo-deklarasi-netralitas-signed.pdf"
@@ -384,7 +385,8 @@ def test_worker_processes_sign_a_batch_and_record_every_row(signing_ws: Path) ->
 
     files = sorted(str(p.relative_to(signing_ws)) for p in (signing_ws / "out").glob("*.pdf"))
     result = sign(signing_ws, *files, "--slot", "kepala_daerah", "--p12",
-                  "pki/witness.p12", "--jobs", "2", "--out", "signed", "--title", "Saksi")
+                  "pki/witness.p12", "--jobs", "2", "--out", "signed", "--title", "Saksi",
+                  "--delegated-signer")
     assert result.returncode == 0, result.stderr
     assert f"{len(files)} signed, 0 skipped, 0 failed" in result.stderr
     outputs = sorted((signing_ws / "signed").glob("*.pdf"))

@@ -25,9 +25,9 @@ passphrase_file_option = click.option(
            "env PAKTA_PASSPHRASE, otherwise a hidden prompt. Never an argument."))
 
 
-def read_secret(secret_file: Path | None, env: str, prompt: str) -> bytes:
-    """From a file, the environment, or a hidden prompt (`prompt`, which names what it
-    unlocks); never from argv."""
+def read_secret(secret_file: Path | None, env: str, prompt: str, missing: str) -> bytes:
+    """From a file, the environment, or a hidden prompt (`prompt` names what it unlocks;
+    `missing` says what to do without a terminal); never from argv."""
     if secret_file is not None:
         try:
             return secret_file.read_bytes().rstrip(b"\r\n")
@@ -37,15 +37,21 @@ def read_secret(secret_file: Path | None, env: str, prompt: str) -> bytes:
     if env in os.environ:
         return os.environ[env].encode()
     if not sys.stdin.isatty():
-        raise UsageError(_("no secret for {what}: set {env} or {env}_FILE, or run in a "
-                           "terminal to be asked").format(what=prompt, env=env))
+        raise UsageError(missing)
     return click.prompt(prompt, hide_input=True, err=True).encode()
 
 
 def read_passphrase(passphrase_file: Path | None, key_file: Path | None = None) -> bytes:
-    prompt = (_("Passphrase for {file}").format(file=key_file) if key_file is not None
-              else _("Passphrase"))
-    return read_secret(passphrase_file, "PAKTA_PASSPHRASE", prompt)
+    """The passphrase of `key_file` (named in the prompt), or of the demo PKI's keys."""
+    if key_file is None:
+        return read_secret(passphrase_file, "PAKTA_PASSPHRASE", _("Passphrase"), _(
+            "no passphrase: set PAKTA_PASSPHRASE or PAKTA_PASSPHRASE_FILE, or run in a "
+            "terminal to be asked"))
+    return read_secret(
+        passphrase_file, "PAKTA_PASSPHRASE",
+        _("Passphrase for {file}").format(file=key_file),
+        _("no passphrase for {file}: set PAKTA_PASSPHRASE or PAKTA_PASSPHRASE_FILE, or "
+          "run in a terminal to be asked").format(file=key_file))
 
 
 def key_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,8 +101,10 @@ def open_signer(p12: Path | None, key: Path | None, cert: Path | None,
     if pkcs11_module is not None:
         if not token_label or not key_label:
             raise UsageError(_("--pkcs11-module needs --token-label and --key-label"))
-        pin = read_secret(pin_file, "PAKTA_PIN", _("PIN of token {token}").format(
-            token=token_label))
+        pin = read_secret(
+            pin_file, "PAKTA_PIN", _("PIN of token {token}").format(token=token_label),
+            _("no PIN for token {token}: set PAKTA_PIN or PAKTA_PIN_FILE, or run in a "
+              "terminal to be asked").format(token=token_label))
         with pkcs11_signer(pkcs11_module, token_label, key_label, pin, cert_label,
                            chain) as s:
             yield s, None
