@@ -186,7 +186,7 @@ def test_two_collects_of_one_workspace_at_once(signing_ws: Path, tmp_path: Path)
     collectors = [start(signing_ws, "collect", inbox.name) for inbox in inboxes]
     for out, err in finish_all(collectors):
         assert "4 collected, 0 refused" in err
-        assert out.count("(1 signature(s))") == 4
+        assert out.count("(1 signature)") == 4
     with Ledger(signing_ws / "pakta.db") as ledger:
         collected = ledger.collected()
         signatures = ledger.signatures()

@@ -73,7 +73,7 @@ def test_ctrl_c_stops_cleanly_with_a_summary(make_workspace: Callable[..., Path]
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
-    assert "interrupted:" in err and "run the same command again to finish" in err
+    assert "interrupted: " in err and "run the same command again to render them" in err
     assert "Traceback" not in err
     done = complete_and_known(folder)
     assert f"{done} rendered" in out
@@ -210,7 +210,7 @@ def test_sign_killed_half_way_resumes_and_skips_what_is_signed(batch_ws: Path) -
 def test_ctrl_c_during_sign_stops_cleanly_and_a_rerun_finishes(batch_ws: Path) -> None:
     code, out, err = stop_signing_half_way(batch_ws, signal.SIGINT)
     assert code == 130, err
-    assert "interrupted:" in err and "run the same command again to finish" in err
+    assert "interrupted: " in err and "run the same command again to sign them" in err
     assert "Traceback" not in err
     assert not list((batch_ws / "signed").glob(".*.part"))
     present = signed_and_verified(batch_ws)

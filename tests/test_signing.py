@@ -316,8 +316,9 @@ def test_softhsm_token_signs(signing_ws: Path, softhsm_token: dict[str, str],
 
     result = run_pakta("sign", PACT, "--slot", "kepala_daerah", "--pkcs11-module",
                        str(SOFTHSM_MODULE), "--token-label", "pakta-uji", "--key-label",
-                       label, "--chain", "pki/intermediate.pem", "--any-pdf", "--out",
-                       "signed", cwd=signing_ws, env=pakta_env(**softhsm_token))
+                       label, "--chain", "pki/intermediate.pem", "--any-pdf",
+                       "--delegated-signer", "--out", "signed", cwd=signing_ws,
+                       env=pakta_env(**softhsm_token))
     assert result.returncode == 0, result.stderr
     status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
     head = status["kepala_daerah"]
@@ -434,16 +435,18 @@ def test_der_lengths_pdf_strings_and_the_stamp_layout() -> None:
     assert font.width("Bupati " * 12, size(long)) <= 200 - 8
 
 
-def test_timestamp_service_down_fails_each_file_clearly(signing_ws: Path) -> None:
+def test_timestamp_service_down_is_found_before_the_batch(signing_ws: Path) -> None:
     from pakta.pki import free_port
 
     url = f"http://127.0.0.1:{free_port()}/tsa"
-    result = sign(signing_ws, PACT, DECL, "--slot", "kepala_daerah", "--p12",
-                  "pki/signers/75.p12", "--level", "B-T", "--tsa", url, "--out", "signed")
-    assert result.returncode == 4, result.stderr
-    assert f"error: {PACT}: cannot reach the timestamp service {url} " in result.stderr
-    assert "0 signed, 0 skipped, 2 failed" in result.stderr
-    assert "Traceback" not in result.stderr
+    # no passphrase anywhere: the service is checked before the key is loaded
+    env = {k: v for k, v in pakta_env().items() if k != "PAKTA_PASSPHRASE"}
+    result = run_pakta("sign", PACT, DECL, "--slot", "kepala_daerah", "--p12",
+                       "pki/signers/75.p12", "--level", "B-T", "--tsa", url, "--out",
+                       "signed", cwd=signing_ws, env=env)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr == (f"error: {url}: cannot reach the timestamp service "
+                             "(Connection refused)\n  hint: is `pakta pki serve` running?\n")
     assert not (signing_ws / "signed").exists() or not list((signing_ws / "signed").iterdir())
 
 
