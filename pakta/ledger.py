@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pakta.i18n import _
+
 SCHEMA_VERSION = 3
 
 # Each entry migrates the schema from version (index) to version (index + 1).
@@ -193,8 +195,10 @@ class Ledger:
                 from pakta.errors import InputError
 
                 raise InputError(
-                    f"{self.path}: ledger schema {version} is newer than this pakta "
-                    f"understands ({SCHEMA_VERSION})", hint="upgrade pakta")
+                    _("{path}: ledger schema {version} is newer than this pakta understands "
+                      "({known})").format(path=self.path, version=version,
+                                          known=SCHEMA_VERSION),
+                    hint=_("upgrade pakta"))
             for step in MIGRATIONS[version:]:
                 for statement in step.split(";"):
                     if statement.strip():
