@@ -43,7 +43,7 @@ def _sign_heads(ws: Path, *extra: str) -> Run:
     for the heads: the synthetic roster has no keys of its own)."""
     shutil.rmtree(ws / "signed", ignore_errors=True)
     return _pakta(ws, "sign", *_inputs(ws), "--slot", "kepala_daerah", "--p12",
-                  "pki/witness.p12", "--any-pdf", "--out", "signed", *extra)
+                  "pki/witness.p12", "--any-pdf", "--delegated-signer", "--out", "signed", *extra)
 
 
 def _sign_witness(ws: Path) -> Run:

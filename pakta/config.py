@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import ConfigError
+from pakta.i18n import _
 
 CONFIG_NAME = "pakta.toml"
 
@@ -79,8 +80,9 @@ def find_workspace(start: Path | None = None) -> Path:
         if (folder / CONFIG_NAME).is_file():
             return folder
     raise ConfigError(
-        f"no {CONFIG_NAME} in {here} or any folder above it",
-        hint="run 'pakta init DIR' to create a workspace, or pass --workspace DIR",
+        _("no {CONFIG_NAME} in {here} or any folder above it").format(
+            CONFIG_NAME=CONFIG_NAME, here=here),
+        hint=_("run 'pakta init DIR' to create a workspace, or pass --workspace DIR"),
     )
 
 
@@ -90,21 +92,26 @@ def load_workspace(root: Path | None = None) -> Workspace:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(_("{path}: not valid TOML ({exc})").format(path=path, exc=exc)) from exc
     return parse_config(folder, data, path.name)
 
 
 def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) -> Workspace:
     for section, value in data.items():
         if section not in SCHEMA:
-            raise ConfigError(f"{source}: unknown section [{section}]",
-                              hint=f"known sections: {', '.join(sorted(SCHEMA))}")
+            raise ConfigError(_("{source}: unknown section [{section}]").format(
+                                  source=source, section=section),
+                              hint=_("known sections: {items}").format(
+                                       items=', '.join(sorted(SCHEMA))))
         if not isinstance(value, dict):
-            raise ConfigError(f"{source}: [{section}] must be a table")
+            raise ConfigError(_("{source}: [{section}] must be a table").format(
+                                  source=source, section=section))
         unknown = set(value) - SCHEMA[section]
         if unknown:
-            raise ConfigError(f"{source}: unknown key '{sorted(unknown)[0]}' in [{section}]",
-                              hint=f"known keys: {', '.join(sorted(SCHEMA[section]))}")
+            raise ConfigError(_("{source}: unknown key '{item}' in [{section}]").format(
+                                  source=source, item=sorted(unknown)[0], section=section),
+                              hint=_("known keys: {items}").format(
+                                       items=', '.join(sorted(SCHEMA[section]))))
 
     def get(section: str, key: str, default: Any) -> Any:
         return data.get(section, {}).get(key, default)
@@ -114,12 +121,15 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         try:
             raw_date = date.fromisoformat(raw_date)
         except ValueError as exc:
-            raise ConfigError(f"{source}: [event] date '{raw_date}' is not YYYY-MM-DD") from exc
+            raise ConfigError(_("{source}: [event] date '{raw_date}' is not YYYY-MM-DD").format(
+                                  source=source, raw_date=raw_date)) from exc
     if not isinstance(raw_date, date):
-        raise ConfigError(f"{source}: [event] date must be a date such as 2024-09-17")
+        raise ConfigError(_("{source}: [event] date must be a date such as 2024-09-17").format(
+                              source=source))
     templates = get("render", "templates", ["pakta-integritas", "deklarasi-netralitas"])
     if not isinstance(templates, list) or not all(isinstance(t, str) for t in templates):
-        raise ConfigError(f"{source}: [render] templates must be a list of template names")
+        raise ConfigError(_("{source}: [render] templates must be a list of template names").format(
+                              source=source))
     return Workspace(
         root=root,
         event=Event(
@@ -226,8 +236,8 @@ def init_workspace(folder: Path, overwrite: bool = False, sample: str = "quick")
 
     config = folder / CONFIG_NAME
     if config.exists() and not overwrite:
-        raise OutputExistsError(f"{config} already exists",
-                                hint="nothing was written; pass --overwrite to replace it")
+        raise OutputExistsError(_("{config} already exists").format(config=config),
+                                hint=_("nothing was written; pass --overwrite to replace it"))
     folder.mkdir(parents=True, exist_ok=True)
     if sample == "national":
         from pakta.samples import national_csv

@@ -1,12 +1,16 @@
 """One error tree for the whole library; the CLI turns each into its exit code.
 
 Exit codes: 0 ok; 1 verification found problems; 2 usage; 3 bad input (roster, config,
-template, PDF); 4 render or signing failure; 5 environment (missing library or tool).
+template, PDF); 4 render or signing failure; 5 environment (missing library or tool);
+130 interrupted. Messages are translated where they are raised (`_()`): the language is
+chosen before any command runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pakta.i18n import _, ngettext
 
 
 class PaktaError(Exception):
@@ -21,7 +25,10 @@ class PaktaError(Exception):
 
     def diagnostics(self) -> str:
         """What went wrong and what to do about it, for a person."""
-        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+        if not self.hint:
+            return self.message
+        return "{message}\n  {hint}".format(
+            message=self.message, hint=_("hint: {hint}").format(hint=self.hint))
 
 
 class UsageError(PaktaError):
@@ -58,9 +65,9 @@ class Problem:
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where = _("{file}, row {row}").format(file=where, row=self.row)
         if self.column:
-            where += f", column '{self.column}'"
+            where = _("{place}, column '{column}'").format(place=where, column=self.column)
         return f"{where}: {self.message}"
 
 
@@ -70,7 +77,8 @@ class RosterError(InputError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         n = len(problems)
-        head = f"roster has {n} problem{'s' if n != 1 else ''}:"
+        head = ngettext("roster has {count} problem:", "roster has {count} problems:",
+                        n).format(count=n)
         super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
 
 
@@ -86,6 +94,10 @@ class SigningRefused(InputError):
     """The signing request itself is wrong (key, certificate, slot, file): nothing written."""
 
 
+class IdentityMismatch(SigningRefused):
+    """The certificate's subject is not the person the slot is for."""
+
+
 class OutputExistsError(UsageError):
     """A file would be overwritten that differs from what we would write."""
 
@@ -96,3 +108,18 @@ class EnvironmentProblem(PaktaError):
 
 class VerificationFailed(PaktaError):
     exit_code = 1
+
+
+class BatchFailed(PaktaError):
+    """Some files of a batch failed (each already reported); the exit code is the worst
+    of theirs."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Interrupted(PaktaError):
+    """Ctrl-C: what was done is whole and recorded; the message says what is left."""
+
+    exit_code = 130

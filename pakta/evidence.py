@@ -21,6 +21,7 @@ from pakta import __version__
 from pakta.config import Workspace
 from pakta.errors import InputError
 from pakta.files import atomic_write
+from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.roster import load_roster
 from pakta.verify import BatchVerdict, make_settings, verify_paths
@@ -36,8 +37,9 @@ def build_package(ws: Workspace, out: Path, trust: list[Path]) -> tuple[int, Bat
 
     pdfs = sorted(ws.collected_dir.glob("*.pdf"))
     if not pdfs:
-        raise InputError(f"nothing collected in {ws.collected_dir}",
-                         hint="run 'pakta collect' on the returned files first")
+        raise InputError(_("nothing collected in {collected_dir}").format(
+                             collected_dir=ws.collected_dir),
+                         hint=_("run 'pakta collect' on the returned files first"))
     files: dict[str, bytes] = {f"pdf/{p.name}": p.read_bytes() for p in pdfs}
     files[f"roster{ws.roster.suffix}"] = ws.roster.read_bytes()
     for i, path in enumerate(trust):
@@ -83,7 +85,8 @@ def verify_package(path: Path) -> PackageVerdict:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable zip file ({exc})") from exc
+        raise InputError(_("{path}: not a readable zip file ({exc})").format(
+            path=path, exc=exc)) from exc
     with archive:
         infos = archive.infolist()
         if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES or any(

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+from pakta.i18n import _
+
+SCHEMA_VERSION = 3
 
 # Each entry migrates the schema from version (index) to version (index + 1).
 MIGRATIONS: list[str] = [
@@ -73,6 +75,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX collected_doc ON collected (doc_id);
     CREATE UNIQUE INDEX collected_sha ON collected (sha256);
     """,
+    # 3: a delegate's signature names the person it was made for (pakta sign
+    # --delegated-signer).
+    """
+    ALTER TABLE signatures ADD COLUMN delegated_for TEXT;
+    """,
 ]
 
 
@@ -120,6 +127,7 @@ class SignatureRecord:
     signed_at: str
     sha256_after: str
     path: str
+    delegated_for: str | None = None  # a delegate signed on behalf of this person
 
 
 @dataclass(frozen=True)
@@ -187,8 +195,10 @@ class Ledger:
                 from pakta.errors import InputError
 
                 raise InputError(
-                    f"{self.path}: ledger schema {version} is newer than this pakta "
-                    f"understands ({SCHEMA_VERSION})", hint="upgrade pakta")
+                    _("{path}: ledger schema {version} is newer than this pakta understands "
+                      "({known})").format(path=self.path, version=version,
+                                          known=SCHEMA_VERSION),
+                    hint=_("upgrade pakta"))
             for step in MIGRATIONS[version:]:
                 for statement in step.split(";"):
                     if statement.strip():
@@ -242,14 +252,14 @@ class Ledger:
         with self._write() as db:
             db.executemany(
                 "INSERT INTO signatures (doc_id, slot, signer_name, cert_sha256, signed_at,"
-                " sha256_after, path) VALUES (?,?,?,?,?,?,?)",
+                " sha256_after, path, delegated_for) VALUES (?,?,?,?,?,?,?,?)",
                 [(r.doc_id, r.slot, r.signer_name, r.cert_sha256, r.signed_at,
-                  r.sha256_after, r.path) for r in records],
+                  r.sha256_after, r.path, r.delegated_for) for r in records],
             )
 
     def signatures(self, doc_id: str | None = None) -> list[SignatureRecord]:
-        sql = ("SELECT doc_id, slot, signer_name, cert_sha256, signed_at, sha256_after, path"
-               " FROM signatures")
+        sql = ("SELECT doc_id, slot, signer_name, cert_sha256, signed_at, sha256_after, path,"
+               " delegated_for FROM signatures")
         args: tuple[str, ...] = ()
         if doc_id is not None:
             sql += " WHERE doc_id = ?"

@@ -229,7 +229,8 @@ class Renderer:
         except FatalURLFetchingError as exc:
             # The sandbox's refusal arrives wrapped by WeasyPrint; report the refusal.
             cause = exc.__cause__ if isinstance(exc.__cause__, BlockedResource) else exc
-            raise TemplateError(f"template '{template}': {cause}") from exc
+            raise TemplateError(_("template '{template}': {cause}").format(
+                                    template=template, cause=cause)) from exc
 
     def _build_stencils(self, blocks: dict[str, Block], html: str
                         ) -> dict[str, Stencil | None]:
@@ -328,10 +329,11 @@ def sandboxed_fetcher(allowed: Iterable[Path]) -> Any:
                 path = Path(unquote(parsed.path)).resolve()
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     return super().fetch(url, headers)
-                raise BlockedResource(f"blocked '{url}': only files in the template folders "
-                                      "and pakta's assets may be loaded")
+                raise BlockedResource(_("blocked '{url}': only files in the template folders "
+                                        "and pakta's assets may be loaded").format(url=url))
             raise BlockedResource(
-                f"blocked '{url}': templates may not load anything from the network")
+                _("blocked '{url}': templates may not load anything from the network").format(
+                    url=url))
 
     return SandboxedFetcher(fail_on_errors=True, allowed_protocols=["file", "data"])
 
@@ -355,13 +357,15 @@ def slot_boxes(
             rect = (round(x1 * PX_TO_PT, 2), round(height - y2 * PX_TO_PT, 2),
                     round(x2 * PX_TO_PT, 2), round(height - y1 * PX_TO_PT, 2))
             if rect[2] - rect[0] < 1 or rect[3] - rect[1] < 1:
-                raise TemplateError(f"template '{template}': slot '{name}' has an empty box",
-                                    hint="give the slot element a width and a height")
+                raise TemplateError(_("template '{template}': slot '{name}' has an empty "
+                                      "box").format(template=template, name=name),
+                                    hint=_("give the slot element a width and a height"))
             boxes.append(SlotBox(name, index, rect))
             break
         else:
-            raise TemplateError(f"template '{template}': slot '{name}' is not laid out",
-                                hint="is the element hidden (display: none)?")
+            raise TemplateError(_("template '{template}': slot '{name}' is not laid out").format(
+                                    template=template, name=name),
+                                hint=_("is the element hidden (display: none)?"))
     return tuple(boxes)
 
 
@@ -417,7 +421,8 @@ def plan_jobs(
     wanted = set(only)
     unknown = wanted - {h.code for h in heads}
     if unknown:
-        raise TemplateError(f"--only: no head with region code {', '.join(sorted(unknown))}")
+        raise TemplateError(_("--only: no head with region code {items}").format(
+                                items=', '.join(sorted(unknown))))
     jobs = []
     for head in heads:
         if wanted and head.code not in wanted:
@@ -553,10 +558,10 @@ def _render_batch(
         names = "\n".join(f"  {j.out_path}" for j in conflicts[:10])
         more = f"\n  ... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
         raise OutputExistsError(
-            f"{len(conflicts)} output file(s) exist and differ from what this roster and "
-            f"these templates render (edited, signed, or rendered from other data):\n"
-            f"{names}{more}",
-            hint="nothing was rendered; move them away or pass --overwrite",
+            _("{count} output file(s) exist and differ from what this roster and these "
+              "templates render (edited, signed, or rendered from other data):\n"
+              "{names}{more}").format(count=len(conflicts), names=names, more=more),
+            hint=_("nothing was rendered; move them away or pass --overwrite"),
         )
     for job in todo:
         # Jinja is cheap next to layout: a template that cannot be filled for some head
@@ -565,8 +570,8 @@ def _render_batch(
         try:
             job.out_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RenderError(f"{job.out_path.parent}: cannot create the output folder "
-                              f"({exc.strerror or exc})") from exc
+            raise RenderError(_("{parent}: cannot create the output folder ({value})").format(
+                                  parent=job.out_path.parent, value=exc.strerror or exc)) from exc
     try:
         with _batch_collector():
             for result in _run(todo, template_dir, event, witness, workers, checker):
@@ -642,9 +647,10 @@ def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
         os.replace(temp, job.out_path)
     except OSError as exc:
         discard(temp)
-        raise RenderError(f"{job.out_path}: cannot write ({exc.strerror or exc})",
-                          hint="the batch stopped; files written before are complete "
-                          "and a rerun finishes the rest") from exc
+        raise RenderError(_("{out_path}: cannot write ({value})").format(
+                              out_path=job.out_path, value=exc.strerror or exc),
+                          hint=_("the batch stopped; files written before are complete and a "
+                                 "rerun finishes the rest")) from exc
     except BaseException:
         discard(temp)
         raise

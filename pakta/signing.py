@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pakta.dates import BULAN, HARI
 from pakta.errors import PdfInputError, SigningError, SigningRefused
 from pakta.files import atomic_write, temp_path_for
+from pakta.i18n import _
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.pades import (
     CmsParts,
@@ -50,6 +51,8 @@ from pakta.timestamps import TimestampClient, TimestampError
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import Signer
+
+    from pakta.identity import IdentityCheck
 
 # fontTools warns about tables it drops while subsetting the stamp font: not news.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -74,6 +77,7 @@ class SignSettings:
     overwrite: bool = False
     trust: tuple[Path, ...] = ()  # roots to validate against for B-LT / B-LTA
     certify: bool = False  # the secretariat's certification signature (slot: profile's)
+    identity: IdentityCheck | None = None  # who may sign each slot (pakta.identity)
 
 
 @dataclass(frozen=True)
@@ -137,23 +141,25 @@ def check_certificate(cert: Any, source: str) -> None:
     """Refuse certificates that cannot make a valid signature now."""
     now = dt.datetime.now(dt.UTC)
     if cert.not_valid_before > now:
-        raise SigningRefused(f"{source}: the certificate is not valid before "
-                             f"{cert.not_valid_before:%Y-%m-%d}")
+        raise SigningRefused(_("{source}: the certificate is not valid before "
+                               "{not_valid_before:%Y-%m-%d}").format(
+                                 source=source, not_valid_before=cert.not_valid_before))
     if cert.not_valid_after < now:
-        raise SigningRefused(f"{source}: the certificate expired on "
-                             f"{cert.not_valid_after:%Y-%m-%d}")
+        raise SigningRefused(_("{source}: the certificate expired on {date:%Y-%m-%d}")
+                             .format(source=source, date=cert.not_valid_after))
     usage = cert.key_usage_value
     names = set(usage.native) if usage is not None else set()
     if not names & {"digital_signature", "non_repudiation"}:
-        raise SigningRefused(f"{source}: the certificate may not sign documents "
-                             "(no digitalSignature or nonRepudiation key usage)")
+        raise SigningRefused(_("{source}: the certificate may not sign documents (no "
+                               "digitalSignature or nonRepudiation key usage)").format(
+                                 source=source))
 
 
 def load_pkcs12_signer(path: Path, passphrase: bytes) -> Signer:
     from pyhanko.sign.signers import SimpleSigner
 
     if not path.is_file():
-        raise SigningRefused(f"{path}: key file not found")
+        raise SigningRefused(_("{path}: key file not found").format(path=path))
     # pyHanko logs a failed load with a traceback; the refusal below says it plainly.
     quiet = logging.getLogger("pyhanko.sign.signers.pdf_cms")
     level = quiet.level
@@ -163,8 +169,8 @@ def load_pkcs12_signer(path: Path, passphrase: bytes) -> Signer:
     finally:
         quiet.setLevel(level)
     if signer is None or signer.signing_cert is None:  # pyHanko returns None on failure
-        raise SigningRefused(f"{path}: cannot open the PKCS#12 file: wrong passphrase, "
-                             "or not a PKCS#12 file")
+        raise SigningRefused(_("{path}: cannot open the PKCS#12 file: wrong passphrase, or not "
+                               "a PKCS#12 file").format(path=path))
     check_certificate(signer.signing_cert, str(path))
     return signer
 
@@ -177,22 +183,23 @@ def load_pem_signer(key: Path, cert: Path, chain: Sequence[Path],
 
     for path in (key, cert, *chain):
         if not path.is_file():
-            raise SigningRefused(f"{path}: file not found")
+            raise SigningRefused(_("{path}: file not found").format(path=path))
     try:
         private = serialization.load_pem_private_key(key.read_bytes(), passphrase or None)
     except (ValueError, TypeError) as exc:
-        raise SigningRefused(f"{key}: cannot read the private key: wrong passphrase, or "
-                             "not a PEM key") from exc
+        raise SigningRefused(_("{key}: cannot read the private key: wrong passphrase, or not a "
+                               "PEM key").format(key=key)) from exc
     public = load_pem_x509_certificate(cert.read_bytes()).public_key()
     if private.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) != public.public_bytes(serialization.Encoding.DER,
                              serialization.PublicFormat.SubjectPublicKeyInfo):
-        raise SigningRefused(f"{key}: the key does not match the certificate {cert}")
+        raise SigningRefused(_("{key}: the key does not match the certificate {cert}").format(
+                                 key=key, cert=cert))
     signer = SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(c) for c in chain],
                                key_passphrase=passphrase or None)
     if signer is None or signer.signing_cert is None:
-        raise SigningRefused(f"{key}: cannot load the key and certificate")
+        raise SigningRefused(_("{key}: cannot load the key and certificate").format(key=key))
     check_certificate(signer.signing_cert, str(cert))
     return signer
 
@@ -211,25 +218,25 @@ def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     if not module.is_file():
-        raise SigningRefused(f"{module}: PKCS#11 module not found")
+        raise SigningRefused(_("{module}: PKCS#11 module not found").format(module=module))
     ca_chain = load_certificates(chain)
     where = f"{module} token '{token_label}'"
     try:
         session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(
             label=token_label), user_pin=pin.decode())
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
-        raise SigningRefused(f"{where}: wrong PIN") from exc
+        raise SigningRefused(_("{where}: wrong PIN").format(where=where)) from exc
     except p11.PinLocked as exc:
-        raise SigningRefused(f"{where}: the PIN is locked") from exc
+        raise SigningRefused(_("{where}: the PIN is locked").format(where=where)) from exc
     except Exception as exc:  # no such token, a module that does not load
-        raise SigningRefused(f"{where}: cannot open the token "
-                             f"({type(exc).__name__})") from exc
+        raise SigningRefused(_("{where}: cannot open the token ({kind})").format(
+                                 where=where, kind=type(exc).__name__)) from exc
     try:
         try:
             key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
         except (p11.NoSuchKey, p11.MultipleObjectsReturned) as exc:
-            raise SigningRefused(f"{where}: no single private key labelled "
-                                 f"'{key_label}'") from exc
+            raise SigningRefused(_("{where}: no single private key labelled '{key_label}'").format(
+                                     where=where, key_label=key_label)) from exc
         signer = PKCS11Signer(session, key_label=key_label,
                               cert_label=cert_label or key_label, ca_chain=ca_chain,
                               other_certs_to_pull=None,  # every certificate on the token
@@ -237,8 +244,8 @@ def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
         try:
             cert = signer.signing_cert
         except Exception as exc:
-            raise SigningRefused(f"{where}: no certificate labelled "
-                                 f"'{cert_label or key_label}'") from exc
+            raise SigningRefused(_("{where}: no certificate labelled '{value}'").format(
+                                     where=where, value=cert_label or key_label)) from exc
         check_certificate(cert, where)
         _check_token_key_matches(session, key, cert, where)
         yield signer
@@ -262,8 +269,8 @@ def _check_token_key_matches(session: Any, key: Any, cert: Any, where: str) -> N
         ours = OctetString.load(public[Attribute.EC_POINT]).native
         theirs = cert.public_key["public_key"].native
     if ours != theirs:
-        raise SigningRefused(f"{where}: the key '{key.label}' does not match its "
-                             "certificate")
+        raise SigningRefused(_("{where}: the key '{label}' does not match its certificate").format(
+                                 where=where, label=key.label))
 
 
 def signer_name(signer: Signer) -> str:
@@ -348,6 +355,7 @@ class Prepared:
     first_signature: bool = False  # nothing signed yet: this revision sets the field locks
     # the lean reader of `data`, None for a file that needs pyHanko's signer
     pdf: LeanPdf | None = field(default=None, compare=False, repr=False)
+    on_behalf_of: str | None = None  # a delegate signs for this person
 
 
 def output_path(source: Path, out_dir: Path | None, in_place: bool,
@@ -363,9 +371,10 @@ def read_bytes(source: Path) -> bytes:
     try:
         data = source.read_bytes()
     except OSError as exc:
-        raise PdfInputError(f"{source}: cannot read ({exc.strerror})") from exc
+        raise PdfInputError(_("{source}: cannot read ({strerror})").format(
+                                source=source, strerror=exc.strerror)) from exc
     if not data.startswith(b"%PDF-"):
-        raise PdfInputError(f"{source}: not a PDF file")
+        raise PdfInputError(_("{source}: not a PDF file").format(source=source))
     damage = cut_short(data)  # a reader would take the last whole revision and go on
     if damage is not None:
         raise PdfInputError(f"{source}: {damage}")
@@ -387,15 +396,16 @@ def pyhanko_reader(source: Path, data: bytes) -> Any:
         if not encrypted:
             reader.root  # noqa: B018 (parse the catalog now, not half-way through signing)
     except Exception as exc:
-        raise PdfInputError(f"{source}: not a readable PDF ({type(exc).__name__})") from exc
+        raise PdfInputError(_("{source}: not a readable PDF ({kind})").format(
+                                source=source, kind=type(exc).__name__)) from exc
     if encrypted:
         raise _encrypted(source)
     return reader
 
 
 def _encrypted(source: Path) -> PdfInputError:
-    return PdfInputError(f"{source}: the PDF is encrypted; pakta signs only the documents "
-                         "it rendered")
+    return PdfInputError(_("{source}: the PDF is encrypted; pakta signs only the documents it "
+                           "rendered").format(source=source))
 
 
 def signature_fields(source: Path, data: bytes, lean: bool = True
@@ -417,7 +427,8 @@ def signature_fields(source: Path, data: bytes, lean: bool = True
         return {name: value is not None
                 for name, value, _ in enumerate_sig_fields(reader)}, None
     except Exception as exc:
-        raise PdfInputError(f"{source}: unreadable form fields ({type(exc).__name__})") \
+        raise PdfInputError(_("{source}: unreadable form fields ({kind})").format(
+                                source=source, kind=type(exc).__name__)) \
             from exc
 
 
@@ -433,12 +444,13 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
     record = ledger.issued_document_for(data) if ledger else None
     if record is None and not settings.any_pdf:
         if ledger is None:
-            raise SigningRefused(f"{source}: no ledger to tell whether pakta rendered this "
-                                 "document", hint="run inside the workspace (or "
-                                 "--workspace DIR), or sign it anyway with --any-pdf")
-        raise SigningRefused(f"{source}: not a document pakta rendered (its first revision "
-                             "matches nothing in the ledger)",
-                             hint="sign it anyway with --any-pdf")
+            raise SigningRefused(_("{source}: no ledger to tell whether pakta rendered this "
+                                   "document").format(source=source),
+                                 hint=_("run inside the workspace (or --workspace DIR), or "
+                                        "sign it anyway with --any-pdf"))
+        raise SigningRefused(_("{source}: not a document pakta rendered (its first revision "
+                               "matches nothing in the ledger)").format(source=source),
+                             hint=_("sign it anyway with --any-pdf"))
     if record is not None:  # the issued document plus signatures, nothing else
         refusal = unsigned_changes(data, record.size, record.doc_id)
         if refusal is not None:
@@ -454,14 +466,20 @@ def prepare(source: Path, output: Path, settings: SignSettings, ledger: Ledger |
         signed = _signed_version_of(output, data, slot, fingerprint)
         if signed is not None:
             raise AlreadySigned(output, signed)
-        raise SigningRefused(f"{output}: exists; pass --overwrite to replace it")
+        raise SigningRefused(_("{output}: exists; pass --overwrite to replace it").format(
+                                 output=output))
     title = settings.signer_title
     if title is None and record is not None and not settings.certify:
         title = record.head_title if slot == "kepala_daerah" else witness_title
+    behalf = None  # the person a delegate signs for (pakta.identity)
+    if settings.identity is not None and not settings.certify:
+        behalf = settings.identity.check(source, slot, record.region_code if record else
+                                         None, record.head_name if record else None)
+    title = f"a.n. {title}" if behalf and title else title  # "atas nama": for the person
     # every signature, document timestamps too, is the value of a signature field
     first = not any(fields.values())
     return Prepared(source, output, data, record.doc_id if record else None, title,
-                    profile.reason(slot), profile, first, pdf)
+                    profile.reason(slot), profile, first, pdf, behalf)
 
 
 def _signed_version_of(output: Path, data: bytes, slot: str,
@@ -491,24 +509,27 @@ def _signed_version_of(output: Path, data: bytes, slot: str,
 def _check_slot(source: Path, fields: dict[str, bool], slot: str, profile: Profile) -> None:
     if slot not in fields:
         known = ", ".join(sorted(fields)) or "none"
-        raise SigningRefused(f"{source}: no signature slot '{slot}' (slots: {known})")
+        raise SigningRefused(_("{source}: no signature slot '{slot}' (slots: {known})").format(
+                                 source=source, slot=slot, known=known))
     if fields[slot]:
-        raise SigningRefused(f"{source}: slot '{slot}' is already signed")
+        raise SigningRefused(_("{source}: slot '{slot}' is already signed").format(
+                                 source=source, slot=slot))
     unsigned = [s for s in profile.earlier_slots(slot) if fields.get(s) is False]
     if unsigned:
-        raise SigningRefused(f"{source}: slot '{slot}' is signed after "
-                             f"{', '.join(unsigned)}, which is not signed yet")
+        raise SigningRefused(_("{source}: slot '{slot}' is signed after {items}, which is not "
+                               "signed yet").format(
+                                 source=source, slot=slot, items=', '.join(unsigned)))
 
 
 def _check_certifiable(source: Path, fields: dict[str, bool], profile: Profile) -> None:
     # A certification signature must be the document's first signature (every
     # signature, document timestamps too, is the value of a signature field).
     if any(fields.values()):
-        raise SigningRefused(f"{source}: already signed; a certification signature must "
-                             "come before every other signature")
+        raise SigningRefused(_("{source}: already signed; a certification signature must come "
+                               "before every other signature").format(source=source))
     if profile.certification.slot in fields:
-        raise SigningRefused(f"{source}: slot '{profile.certification.slot}' exists "
-                             "already")
+        raise SigningRefused(_("{source}: slot '{slot}' exists already").format(
+                                 source=source, slot=profile.certification.slot))
 
 
 def _lock_slots(writer: Any, profile: Profile) -> None:
@@ -520,7 +541,7 @@ def _lock_slots(writer: Any, profile: Profile) -> None:
     from pyhanko.pdf_utils.generic import NameObject
     from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, enumerate_sig_fields
 
-    for name, _, ref in enumerate_sig_fields(writer, filled_status=False):
+    for name, _filled, ref in enumerate_sig_fields(writer, filled_status=False):
         if name not in profile.slot_order or "/Lock" in ref.get_object():
             continue
         keep_open = profile.later_slots(name)
@@ -604,7 +625,7 @@ def load_certificates(paths: Sequence[Path]) -> list[Any]:
         try:
             certificates.append(load_cert_from_pemder(str(path)))
         except (OSError, ValueError) as exc:
-            raise SigningRefused(f"{path}: not a certificate file") from exc
+            raise SigningRefused(_("{path}: not a certificate file").format(path=path)) from exc
     return certificates
 
 
@@ -613,9 +634,11 @@ class BatchSigner:
 
     def __init__(self, signer: Signer, settings: SignSettings) -> None:
         if settings.level is not None and settings.level not in LEVELS:
-            raise SigningRefused(f"unknown level '{settings.level}' ({', '.join(LEVELS)})")
+            raise SigningRefused(_("unknown level '{level}' ({items})").format(
+                                     level=settings.level, items=', '.join(LEVELS)))
         if settings.level not in (None, "B-B") and not settings.tsa_url:
-            raise SigningRefused(f"level {settings.level} needs a timestamp service: --tsa URL")
+            raise SigningRefused(_("level {level} needs a timestamp service: --tsa URL").format(
+                                     level=settings.level))
         self.signer = signer
         self.settings = settings
         self.name = signer_name(signer)
@@ -762,7 +785,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, data, flush=False)
     except OSError as exc:
-        raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        raise SigningError(_("{path}: cannot write ({value})").format(
+                               path=path, value=exc.strerror or exc)) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -788,7 +812,7 @@ async def _run_batch(sources: Sequence[Path], services: Services, job: Job,
             try:
                 outcome = await job(source, services)
             except (SigningRefused, PdfInputError, SigningError) as exc:
-                outcome = SignOutcome(source, None, exc.message, exc.exit_code)
+                outcome = SignOutcome(source, None, exc.diagnostics(), exc.exit_code)
             except Exception as exc:  # a service down, a pyHanko error
                 outcome = SignOutcome(source, None,
                                       f"{source}: {type(exc).__name__}: {exc}",
@@ -832,7 +856,8 @@ def _sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
             record(SignatureRecord(
                 doc_id=item.doc_id, slot=slot_of(item.profile), signer_name=batch.name,
                 cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                sha256_after=sha256_hex(signed), path=str(item.output)))
+                sha256_after=sha256_hex(signed), path=str(item.output),
+                delegated_for=item.on_behalf_of))
         return SignOutcome(item.source, item.output)
 
     def kept(done: AlreadySigned, source: Path) -> SignOutcome:
@@ -951,7 +976,7 @@ def _worker_main(sources: list[Path], plan: BatchPlan, key_source: KeySource,
 
 def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
     if isinstance(exc, SigningRefused | PdfInputError | SigningError):
-        return SignOutcome(source, None, exc.message, exc.exit_code)
+        return SignOutcome(source, None, exc.diagnostics(), exc.exit_code)
     return SignOutcome(source, None, f"{source}: {type(exc).__name__}: {exc}",
                        SigningError.exit_code)
 
@@ -1038,7 +1063,7 @@ def renew_timestamps(
     document timestamp goes into the DSS, then a new document timestamp covers it all."""
     roots = load_certificates(trust)
     if not roots:
-        raise SigningRefused("renewing a timestamp needs the trust root (--trust ROOT.pem)")
+        raise SigningRefused(_("renewing a timestamp needs the trust root (--trust ROOT.pem)"))
 
     async def job(source: Path, services: Services) -> SignOutcome:
         from pyhanko.sign.signers import PdfTimeStamper
@@ -1046,10 +1071,11 @@ def renew_timestamps(
         output = output_path(source, out_dir, in_place, "-renewed")
         data, reader = read_pdf(source)
         if not reader.embedded_timestamp_signatures:
-            raise SigningRefused(f"{source}: no archive timestamp to renew (sign at B-LTA "
-                                 "first)")
+            raise SigningRefused(_("{source}: no archive timestamp to renew (sign at B-LTA "
+                                   "first)").format(source=source))
         if output.exists() and output != source and not overwrite:
-            raise SigningRefused(f"{output}: exists; pass --overwrite to replace it")
+            raise SigningRefused(_("{output}: exists; pass --overwrite to replace it").format(
+                                     output=output))
         out = io.BytesIO()
         await PdfTimeStamper(services.timestamper).async_update_archival_timestamp_chain(
             reader, services.validation_context, in_place=False, output=out)

@@ -21,6 +21,7 @@ import jinja2.meta
 
 from pakta.dates import BULAN, HARI
 from pakta.errors import TemplateError
+from pakta.i18n import _
 from pakta.stencil import stencil_call
 from pakta.wording import FILTERS as WORDING_FILTERS
 
@@ -99,7 +100,8 @@ class Catalogue:
             if candidate.is_file():
                 return candidate
         known = ", ".join(self.names()) or "none"
-        raise TemplateError(f"unknown template '{name}'", hint=f"known templates: {known}")
+        raise TemplateError(_("unknown template '{name}'").format(name=name),
+                            hint=_("known templates: {known}").format(known=known))
 
     def stylesheet_of(self, name: str) -> Path | None:
         """`<name>.css` or, failing that, the shared `_base.css`."""
@@ -156,9 +158,10 @@ class Catalogue:
             raise _template_error(exc, name) from exc
         except jinja2.UndefinedError as exc:
             raise TemplateError(
-                f"template '{name}'{_line_of(exc)}: {exc.message}",
-                hint="add the variable to the roster (extra columns reach templates as "
-                "head.extra.<column>) or fix the template",
+                _("template '{name}'{value}: {message}").format(
+                    name=name, value=_line_of(exc), message=exc.message),
+                hint=_("add the variable to the roster (extra columns reach templates as "
+                       "head.extra.<column>) or fix the template"),
             ) from exc
 
 
@@ -169,7 +172,8 @@ def template_slots(name: str, workspace_templates: Path | None = None) -> tuple[
 
 def _template_error(exc: jinja2.TemplateSyntaxError, name: str) -> TemplateError:
     where = exc.filename or exc.name or name
-    return TemplateError(f"template '{Path(where).name}', line {exc.lineno}: {exc.message}")
+    return TemplateError(_("template '{name}', line {lineno}: {message}").format(
+                             name=Path(where).name, lineno=exc.lineno, message=exc.message))
 
 
 def _line_of(exc: BaseException) -> str:

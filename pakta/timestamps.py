@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from pakta.i18n import _
 from pakta.pades import der
 
 _TST_INFO_OID = bytes.fromhex("060b2a864886f70d0109100104")  # id-ct-TSTInfo
@@ -121,17 +122,17 @@ def token_from_reply(reply: bytes, digest: bytes, nonce: int) -> bytes:
         status = status_info["status"].native
         if status not in ("granted", "granted_with_mods"):
             text = status_info["status_string"].native
-            raise TimestampError(f"the timestamp service refused: {status} "
-                                 f"{' '.join(text or ())}".rstrip())
-        token, _ = _split(token)
+            raise TimestampError(_("the timestamp service refused: {status} {text}").format(
+                status=status, text=" ".join(text or ())).rstrip())
+        token, _tail = _split(token)
         # ContentInfo { signedData, [0] SignedData { version, digestAlgorithms,
         # encapContentInfo { id-ct-TSTInfo, [0] OCTET STRING (the TSTInfo) } } }
         content_type, signed_data = _split(_contents(token))
         if content_type != _SIGNED_DATA_OID:
             raise ValueError("not SignedData")
-        _, rest = _split(_contents(_contents(signed_data)))
-        _, rest = _split(rest)
-        encap, _ = _split(rest)
+        _version, rest = _split(_contents(_contents(signed_data)))
+        _algorithms, rest = _split(rest)
+        encap, _tail = _split(rest)
         content_type, tst_info = _split(_contents(encap))
         if content_type != _TST_INFO_OID:
             raise ValueError("not a TSTInfo")
@@ -139,15 +140,15 @@ def token_from_reply(reply: bytes, digest: bytes, nonce: int) -> bytes:
         imprint = info["message_imprint"]
         if (imprint["hash_algorithm"]["algorithm"].native != "sha256"
                 or imprint["hashed_message"].native != digest):
-            raise TimestampError("the timestamp service stamped another digest")
+            raise TimestampError(_("the timestamp service stamped another digest"))
         if info["nonce"].native != nonce:
-            raise TimestampError("the timestamp service answered another request (nonce)")
+            raise TimestampError(_("the timestamp service answered another request (nonce)"))
         return token
     except TimestampError:
         raise
     except Exception as exc:  # not DER, not a TimeStampResp
-        raise TimestampError("the timestamp service's answer is not a timestamp "
-                             f"({type(exc).__name__})") from exc
+        raise TimestampError(_("the timestamp service's answer is not a timestamp "
+                               "({kind})").format(kind=type(exc).__name__)) from exc
 
 
 def _contents(encoded: bytes) -> bytes:
@@ -181,7 +182,8 @@ class TimestampClient:
 
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TimestampError(f"the timestamp service {url} is not an http(s) URL")
+            raise TimestampError(_("the timestamp service {url} is not an http(s) URL").format(
+                                     url=url))
         self.url = url
         self._https = parts.scheme == "https"
         self._host = parts.hostname
@@ -206,10 +208,11 @@ class TimestampClient:
                 async with asyncio.timeout(self._timeout):
                     status, reply = await self._exchange(request)
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
-                raise TimestampError(f"cannot reach the timestamp service {self.url} "
-                                     f"({type(exc).__name__})") from exc
+                raise TimestampError(_("cannot reach the timestamp service {url} ({kind})")
+                                     .format(url=self.url, kind=type(exc).__name__)) from exc
         if status != 200:
-            raise TimestampError(f"the timestamp service {self.url} answered HTTP {status}")
+            raise TimestampError(_("the timestamp service {url} answered HTTP {status}").format(
+                                     url=self.url, status=status))
         return token_from_reply(reply, digest, nonce)
 
     async def _exchange(self, request: bytes) -> tuple[int, bytes]:

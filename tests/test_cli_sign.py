@@ -130,7 +130,8 @@ def test_passphrase_sources(signing_ws: Path) -> None:
     args = ("sign", PACT, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
             "--out", "signed")
     none = run_pakta(*args, cwd=signing_ws, env=env, input="")
-    assert none.returncode == 2 and "no passphrase: set PAKTA_PASSPHRASE" in none.stderr
+    assert none.returncode == 2 and (
+        "error: no passphrase for pki/signers/75.p12: set PAKTA_PASSPHRASE") in none.stderr
     from_file = run_pakta(*args, "--passphrase-file", "secret.txt", cwd=signing_ws, env=env)
     assert from_file.returncode == 0, from_file.stderr
     # there is no way to give it as an argument
@@ -211,7 +212,7 @@ def test_b_b_batch_in_worker_processes(signing_ws: Path) -> None:
     (signing_ws / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really")
     result = pakta(signing_ws, "sign", *pacts, "broken.pdf", "--slot", "kepala_daerah",
                    "--p12", "pki/signers/75.p12", "--level", "B-B", "--jobs", "2",
-                   "--out", "signed")
+                   "--delegated-signer", "--out", "signed")
     assert result.returncode == 3
     assert f"{len(pacts)} signed, 0 skipped, 1 failed" in result.stderr
     assert "error: broken.pdf: not a readable PDF" in result.stderr

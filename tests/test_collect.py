@@ -39,7 +39,7 @@ def test_collect_sign_collect_again_and_status(signing_ws: Path, tsa_url: str) -
                     "pki/witness.p12", "--out", "witness")
     assert witness.returncode == 0, witness.stderr
     second = pakta(signing_ws, "collect", "witness")
-    assert "(2 signature(s))" in second.stdout
+    assert "(2 signatures)" in second.stdout
     # The older copy with fewer signatures never replaces the filed one.
     again = pakta(signing_ws, "collect", "inbox/scan_gorontalo_final.pdf")
     assert again.returncode == 0

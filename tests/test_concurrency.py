@@ -139,7 +139,8 @@ def test_two_sign_batches_write_one_ledger_at_once(demo_pki_dir: Path,
     # take a fraction of a second, so the order of the rows is not asserted.)
     held = {folder / files[0]: hold(folder / files[0]) for files in groups.values()}
     procs = [start(folder, "sign", *files, "--slot", "kepala_daerah", "--p12",
-                   f"pki/signers/{code}.p12", "--out", "signed", "--jobs", "1")
+                   f"pki/signers/{code}.p12", "--delegated-signer", "--out", "signed",
+                   "--jobs", "1")
              for files, code in zip(groups.values(), ("75", "71"), strict=True)]
     feed(held, procs)
     for _, err in finish_all(procs):
@@ -185,7 +186,7 @@ def test_two_collects_of_one_workspace_at_once(signing_ws: Path, tmp_path: Path)
     collectors = [start(signing_ws, "collect", inbox.name) for inbox in inboxes]
     for out, err in finish_all(collectors):
         assert "4 collected, 0 refused" in err
-        assert out.count("(1 signature(s))") == 4
+        assert out.count("(1 signature)") == 4
     with Ledger(signing_ws / "pakta.db") as ledger:
         collected = ledger.collected()
         signatures = ledger.signatures()

@@ -73,7 +73,7 @@ def test_ctrl_c_stops_cleanly_with_a_summary(make_workspace: Callable[..., Path]
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
-    assert "interrupted:" in err and "run the same command again to finish" in err
+    assert "interrupted: " in err and "run the same command again to render them" in err
     assert "Traceback" not in err
     done = complete_and_known(folder)
     assert f"{done} rendered" in out
@@ -123,7 +123,8 @@ def sign_batch(folder: Path) -> list[str]:
     files = sorted(str(p.relative_to(folder)) for p in (folder / "out").glob("*.pdf"))
     assert len(files) == 2 * BATCH_HEADS
     return [sys.executable, "-m", "pakta", "sign", *files, "--slot", "kepala_daerah",
-            "--p12", "pki/signers/75.p12", "--out", "signed", "--jobs", "1"]
+            "--p12", "pki/signers/75.p12", "--delegated-signer", "--out", "signed",
+            "--jobs", "1"]
 
 
 def stop_signing_half_way(folder: Path, sig: signal.Signals) -> tuple[int, str, str]:
@@ -209,7 +210,7 @@ def test_sign_killed_half_way_resumes_and_skips_what_is_signed(batch_ws: Path) -
 def test_ctrl_c_during_sign_stops_cleanly_and_a_rerun_finishes(batch_ws: Path) -> None:
     code, out, err = stop_signing_half_way(batch_ws, signal.SIGINT)
     assert code == 130, err
-    assert "interrupted:" in err and "run the same command again to finish" in err
+    assert "interrupted: " in err and "run the same command again to sign them" in err
     assert "Traceback" not in err
     assert not list((batch_ws / "signed").glob(".*.part"))
     present = signed_and_verified(batch_ws)

@@ -1,9 +1,11 @@
 """The command line: the only package that imports click.
 
-Each command parses its arguments, calls the library and prints. Results go to stdout;
-progress, logs and errors go to stderr. Every PaktaError becomes its exit code; a
-traceback is shown only with --verbose. Heavy libraries (WeasyPrint, pyHanko) are
-imported inside the commands that need them, so `pakta --help` starts fast.
+One module per command (init, roster, templates, render, status, doctor, pki, sign,
+certify, timestamp, verify, collect, export); options shared by several commands are in
+`options` and `keys`, and `runtime` is the one place an error becomes its exit code.
+Results go to stdout; progress, logs and errors go to stderr. Heavy libraries
+(WeasyPrint, pyHanko) are imported inside the commands that need them, so `pakta --help`
+starts fast.
 """
 
 from __future__ import annotations
@@ -12,15 +14,10 @@ import gettext
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:
-    from click._termui_impl import ProgressBar
-
 from pakta import __version__
-from pakta.errors import PaktaError
 from pakta.i18n import DOMAIN, LOCALE_DIR, _, language_from, set_language
 
 
@@ -37,24 +34,16 @@ def _choose_language() -> None:
 
 _choose_language()
 
-
-class PaktaGroup(click.Group):
-    """Runs commands with pakta's error handling: message and exit code, no traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except PaktaError as exc:
-            if ctx.meta.get("pakta.verbose"):
-                raise
-            click.echo(_("error: {message}").format(message=exc.diagnostics()), err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo(_("interrupted"), err=True)
-            ctx.exit(130)
+from pakta.cli.runtime import PaktaGroup  # noqa: E402 (after the language is chosen)
 
 
-@click.group(cls=PaktaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PaktaGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help=_("Render, sign and verify integrity pacts (pakta integritas) and "
+                    "declarations.\n\n"
+                    "\b\n"
+                    "Secretariat:  pakta init, roster check, render, collect, status, export\n"
+                    "Signers:      pakta sign\n"
+                    "Auditors:     pakta verify (a folder, files, or an evidence.zip)"))
 @click.version_option(__version__, prog_name="pakta")
 @click.option("-v", "--verbose", is_flag=True, help=_("Show debug logs and tracebacks."))
 @click.option("--lang", type=click.Choice(["id", "en"]), default=None,
@@ -76,22 +65,24 @@ def main(ctx: click.Context, verbose: bool, lang: str | None) -> None:
         logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
 
 
-def progress_bar(total: int, label: str) -> ProgressBar[int]:
-    """A progress bar on stderr; click hides it when stderr is not a terminal."""
-    return click.progressbar(length=total, label=label, file=sys.stderr)
-
-
-main.help = _(
-    "Render, sign and verify integrity pacts (pakta integritas) and declarations.\n\n"
-    "\b\n"
-    "Secretariat:  pakta init, roster check, render, collect, status, export\n"
-    "Signers:      pakta sign\n"
-    "Auditors:     pakta verify (a folder, files, or an evidence.zip)")
-
-
 def _register() -> None:
     # Each module adds its commands to `main`; they import heavy libraries lazily.
-    from pakta.cli import click_words, pki, render, sign, verify  # noqa: F401
+    from pakta.cli import (  # noqa: F401
+        certify,
+        click_words,
+        collect,
+        doctor,
+        export,
+        init,
+        pki,
+        render,
+        roster,
+        sign,
+        status,
+        templates,
+        timestamp,
+        verify,
+    )
 
 
 _register()
