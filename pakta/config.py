@@ -37,6 +37,9 @@ class Workspace:
     roster: Path
     out: Path
     ledger: Path
+    # Where `pakta serve` is reached from outside: the QR code on every document opens
+    # {base_url}/d/{id}.
+    base_url: str = "http://127.0.0.1:8080"
 
     @property
     def template_dir(self) -> Path:
@@ -67,6 +70,7 @@ SCHEMA: dict[str, set[str]] = {
     "render": {"templates", "out"},
     "roster": {"path"},
     "ledger": {"path"},
+    "serve": {"base_url"},
 }
 
 
@@ -134,7 +138,20 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         roster=root / str(get("roster", "path", "roster.csv")),
         out=root / str(get("render", "out", "out")),
         ledger=root / str(get("ledger", "path", "pakta.db")),
+        base_url=_base_url(get("serve", "base_url", "http://127.0.0.1:8080"), source),
     )
+
+
+def _base_url(value: Any, source: str) -> str:
+    """An http(s) URL with a host, without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigError(f"{source}: [serve] base_url '{value}' is not an http(s) URL",
+                          hint="e.g. base_url = \"https://pakta.bawaslu.go.id\"")
+    return str(value).rstrip("/")
 
 
 DEFAULT_CONFIG = """\
@@ -157,6 +174,11 @@ out = "out"
 
 [ledger]
 path = "pakta.db"
+
+[serve]
+# The address the public reaches `pakta serve` at (behind the reverse proxy): the QR code
+# on every document opens {base_url}/d/{document id}.
+base_url = "http://127.0.0.1:8080"
 """
 
 GITIGNORE = """\

@@ -108,7 +108,7 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
         summary = render_batch(
             planned, template_dir=ws.template_dir, event=ws.event, witness=ws.witness,
             ledger=ledger, overwrite=overwrite, workers=workers,
-            progress=lambda outcome: bar.update(1),
+            progress=lambda outcome: bar.update(1), base_url=ws.base_url,
         )
     for failure in summary.failed:
         click.echo(f"failed: {failure.path}: {failure.error}", err=True)
