@@ -123,7 +123,12 @@ class Verifier:
 
     async def verify(self, data: bytes, name: str) -> DocumentVerdict:
         try:
-            result = await self._run(_verify, data, name)
+            try:
+                result = await self._run(_verify, data, name)
+            except BrokenProcessPool:
+                # Perhaps another upload killed the pool this one was in: once more, in
+                # a new pool; a second death is this file's.
+                result = await self._run(_verify, data, name)
         except BrokenProcessPool:
             return DocumentVerdict(name, "", ERROR, (
                 "the verifying process died on this file (hostile or broken file)",))
