@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=552)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, 100 heads")
-    parser.add_argument("--stages", default="render,sign,sign-bt,verify,memory")
+    parser.add_argument("--stages", default="render,sign,sign-bt,verify,serve,memory")
     parser.add_argument("--memory-heads", default="250,2500",
                         help="heads of the small and large memory runs")
     args = parser.parse_args()
@@ -245,10 +245,11 @@ def main() -> None:
 
 
 def _extra_stages() -> dict[str, Any]:
-    """The signing and verification stages (benchmarks/stages.py)."""
-    from benchmarks import stages
+    """The signing and verification stages (benchmarks/stages.py) and pakta serve's
+    (benchmarks/serve.py)."""
+    from benchmarks import serve, stages
 
-    return dict(stages.STAGES)
+    return {**stages.STAGES, **serve.STAGES}
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ class Workspace:
     ledger: Path
     # The provinces (codes) this batch is for; empty: the whole country.
     provinces: tuple[str, ...] = ()
+    # Where `pakta serve` is reached from outside: the QR code on every document opens
+    # {base_url}/d/{id}.
+    base_url: str = "http://127.0.0.1:8080"
 
     @property
     def template_dir(self) -> Path:
@@ -70,6 +73,7 @@ SCHEMA: dict[str, set[str]] = {
     "render": {"templates", "out"},
     "roster": {"path", "provinces"},
     "ledger": {"path"},
+    "serve": {"base_url"},
 }
 
 
@@ -147,6 +151,7 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         out=root / str(get("render", "out", "out")),
         ledger=root / str(get("ledger", "path", "pakta.db")),
         provinces=_provinces(get("roster", "provinces", []), source),
+        base_url=_base_url(get("serve", "base_url", "http://127.0.0.1:8080"), source),
     )
 
 
@@ -169,6 +174,21 @@ def _provinces(value: Any, source: str) -> tuple[str, ...]:
                 hint=_("use a code such as \"75\" or a name such as \"Gorontalo\""))
         codes.append(code)
     return tuple(dict.fromkeys(codes))
+
+
+def _base_url(value: Any, source: str) -> str:
+    """An http(s) URL with a host, without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        from pakta.i18n import _
+
+        raise ConfigError(_("{source}: [serve] base_url '{value}' is not an http(s) URL")
+                          .format(source=source, value=value),
+                          hint=_("e.g. base_url = \"https://pakta.bawaslu.go.id\""))
+    return str(value).rstrip("/")
 
 
 DEFAULT_CONFIG = """\
@@ -194,6 +214,11 @@ out = "out"
 
 [ledger]
 path = "pakta.db"
+
+[serve]
+# The address the public reaches `pakta serve` at (behind the reverse proxy): the QR code
+# on every document opens {base_url}/d/{document id}.
+base_url = "http://127.0.0.1:8080"
 """
 
 GITIGNORE = """\

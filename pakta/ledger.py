@@ -83,6 +83,22 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def _migrate_serve(db: sqlite3.Connection) -> None:
+    """The tables of the QR code and `pakta serve`, created when missing, apart from the
+    numbered migrations: each document's public id (what its QR code opens), the heads'
+    invitation links (only a hash of each token is kept) and the server's settings (the
+    admin password's hash, the session key)."""
+    for statement in (
+        "CREATE TABLE IF NOT EXISTS public_ids (doc_id TEXT PRIMARY KEY,"
+        " public_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS invites (token_sha256 TEXT PRIMARY KEY,"
+        " region_code TEXT NOT NULL, created_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS serve_settings (key TEXT PRIMARY KEY,"
+        " value TEXT NOT NULL)",
+    ):
+        db.execute(statement)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -204,6 +220,7 @@ class Ledger:
                     if statement.strip():
                         db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            _migrate_serve(db)
 
     # documents -------------------------------------------------------------------------
 
@@ -321,3 +338,60 @@ class Ledger:
             " GROUP BY doc_id)"
         ).fetchall()
         return {r["doc_id"]: VerificationRecord(**dict(r)) for r in rows}
+
+    # public ids, invitations and the server's settings (pakta.qr, pakta.serve) ---------
+
+    def public_ids(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Each document's public id, made (128 random bits) the first time it is asked."""
+        from pakta.qr import new_public_id
+
+        with self._write() as db:
+            known = {r["doc_id"]: r["public_id"] for r in db.execute(
+                "SELECT doc_id, public_id FROM public_ids")}
+            new = {d: new_public_id() for d in doc_ids if d not in known}
+            db.executemany("INSERT INTO public_ids VALUES (?,?,?)",
+                           [(d, p, now_iso()) for d, p in new.items()])
+        known.update(new)
+        return {d: known[d] for d in doc_ids}
+
+    def document_by_public_id(self, public_id: str) -> tuple[DocumentRecord, str] | None:
+        """The document of a public id, or of its 12-character short code."""
+        column = "public_id" if len(public_id) > 12 else "substr(public_id, 1, 12)"
+        row = self._db.execute(
+            f"SELECT d.*, p.public_id AS _public FROM documents d JOIN public_ids p"
+            f" ON p.doc_id = d.doc_id WHERE {column} = ?", (public_id,)).fetchone()
+        if row is None:
+            return None
+        values = dict(row)
+        public = values.pop("_public")
+        return DocumentRecord(**values), public
+
+    def documents_key(self) -> tuple[int, str]:
+        """Changes whenever a document is rendered (again): for caches of the issued set."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(MAX(rendered_at), '') FROM documents").fetchone()
+        return int(row[0]), str(row[1])
+
+    def add_invite(self, region_code: str, token_sha256: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO invites VALUES (?,?,?)",
+                       (token_sha256, region_code, now_iso()))
+
+    def invite_region(self, token_sha256: str) -> str | None:
+        row = self._db.execute("SELECT region_code FROM invites WHERE token_sha256 = ?",
+                               (token_sha256,)).fetchone()
+        return str(row[0]) if row else None
+
+    def revoke_invites(self, region_code: str) -> int:
+        with self._write() as db:
+            return db.execute("DELETE FROM invites WHERE region_code = ?",
+                              (region_code,)).rowcount
+
+    def setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM serve_settings WHERE key = ?",
+                               (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO serve_settings VALUES (?,?)", (key, value))

@@ -31,6 +31,8 @@ from pakta.files import discard, temp_path_for
 from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.pagefit import overflow, page_limit
+from pakta.qr import DEFAULT_BASE_URL, Verification, document_url, qr_box
+from pakta.qr import paint as paint_qr
 from pakta.roster import RegionHead
 from pakta.stencil import (
     STENCIL_CSS,
@@ -69,6 +71,10 @@ class RenderJob:
     template: str
     doc_id: str  # "75-gorontalo-pakta-integritas", also the file stem
     out_path: Path
+    # The QR code's target (pakta.qr): set by render_batch from the ledger; a job
+    # without one is rendered without the QR code.
+    public_id: str = ""
+    base_url: str = DEFAULT_BASE_URL
 
 
 @dataclass(frozen=True)
@@ -163,8 +169,11 @@ class Renderer:
         return self._stylesheets[template]
 
     def context(self, job: RenderJob) -> dict[str, Any]:
+        # The QR code varies per document: it is drawn in the footer, never in a stencil.
+        verification = Verification.of(job.base_url, job.public_id) if job.public_id \
+            else None
         return {"head": job.head, "event": self.event, "witness": self.witness,
-                "document_id": job.doc_id, "rapat": False}
+                "document_id": job.doc_id, "rapat": False, "verification": verification}
 
     def input_fingerprint(self, job: RenderJob) -> str:
         """Hash of everything the output depends on: pakta, template sources, values."""
@@ -172,7 +181,7 @@ class Renderer:
         digest = self._sources_digest.copy()
         values = {"head": asdict(job.head), "event": asdict(self.event),
                   "witness": asdict(self.witness), "doc_id": job.doc_id,
-                  "slots": info.slots}
+                  "slots": info.slots, "public_id": job.public_id, "base_url": job.base_url}
         digest.update(json.dumps(values, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
@@ -257,9 +266,12 @@ class Renderer:
 
     def render(self, job: RenderJob) -> RenderedDocument:
         laid_out = self.layout(job)
+        qr = qr_box(laid_out.document) if job.public_id else None
 
         def finish(_doc: weasyprint.Document, pdf: pydyf.PDF) -> None:
             paint_stencils(pdf, laid_out.stencils)
+            if qr is not None:
+                paint_qr(pdf, *qr, document_url(job.base_url, job.public_id))
             add_signature_fields(pdf, laid_out.slots)
 
         # pydyf's automatic file identifier serialises and compresses the whole file a
@@ -433,6 +445,16 @@ def plan_jobs(
     return jobs
 
 
+def with_public_ids(jobs: Sequence[RenderJob], ledger: Ledger, base_url: str
+                    ) -> list[RenderJob]:
+    """The jobs with their documents' public ids (made and kept in the ledger the first
+    time), so that the QR code of a document never changes between renderings."""
+    from dataclasses import replace
+
+    ids = ledger.public_ids([job.doc_id for job in jobs])
+    return [replace(job, public_id=ids[job.doc_id], base_url=base_url) for job in jobs]
+
+
 def file_sha256(path: Path) -> str | None:
     try:
         return sha256_hex(path.read_bytes())
@@ -506,6 +528,7 @@ def render_batch(
     overwrite: bool = False,
     workers: int = 1,
     progress: Callable[[RenderOutcome], None] | None = None,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> RenderSummary:
     """Render `jobs`, skipping what is already rendered from the same input.
 
@@ -514,6 +537,7 @@ def render_batch(
     the batch before any work, unless `overwrite`.
     """
     checker = Renderer([template_dir] if template_dir else [], event, witness)
+    jobs = with_public_ids(jobs, ledger, base_url)
     try:
         return _render_batch(jobs, checker, template_dir=template_dir, event=event,
                              witness=witness, ledger=ledger, overwrite=overwrite,

@@ -484,6 +484,29 @@ def verify_file(path: Path, settings: VerifySettings | None = None) -> DocumentV
         data = path.read_bytes()
     except OSError:
         return _error(path, "", Finding.of("CANNOT_READ_FILE"))
+    return _verify_bounded(path, data, ctx, started)
+
+
+def verify_data(data: bytes, name: str, settings: VerifySettings | None = None
+                ) -> DocumentVerdict:
+    """Bytes held in memory (an upload to `pakta serve`), verified as a file called
+    `name` would be, with the same limits; nothing is written anywhere."""
+    import time
+
+    global _context
+    if settings is not None and (_context is None or _context.settings is not settings):
+        _context = _setup(settings)
+    if _context is None:
+        raise RuntimeError("verify_data needs settings on its first call")
+    if len(data) > _context.settings.max_bytes:
+        return _error(Path(name), "", Finding.of("TOO_LARGE", size=len(data)))
+    return _verify_bounded(Path(name), data, _context, time.perf_counter())
+
+
+def _verify_bounded(path: Path, data: bytes, ctx: _Context, started: float
+                    ) -> DocumentVerdict:
+    import time
+
     digest = sha256_hex(data)
     try:
         with _bounded(ctx.settings.time_limit, MEMORY_BUDGET):

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The Debian/Ubuntu packages pakta needs: WeasyPrint's libraries (HarfBuzz subsetting
 # makes font subsetting ~4x faster), poppler and qpdf (independent checks), SoftHSM 2 and
-# OpenSC (a real PKCS#11 token), NSS tools (pdfsig's trust store) and Chromium (the HTML
-# reports are tested in a real browser).
+# OpenSC (a real PKCS#11 token), NSS tools (pdfsig's trust store), Chromium (the HTML
+# reports and pakta serve are tested in a real browser) and zbar-tools (an independent
+# decoder for the QR code on every document).
 set -euo pipefail
 PACKAGES=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils qpdf
-          softhsm2 opensc libnss3-tools chromium)
+          softhsm2 opensc libnss3-tools chromium zbar-tools)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

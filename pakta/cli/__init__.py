@@ -77,6 +77,7 @@ def _register() -> None:
         pki,
         render,
         roster,
+        serve,
         sign,
         status,
         templates,

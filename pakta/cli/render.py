@@ -50,7 +50,7 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
         summary = render_batch(
             planned, template_dir=ws.template_dir, event=ws.event, witness=ws.witness,
             ledger=ledger, overwrite=overwrite, workers=workers,
-            progress=lambda outcome: step(),
+            progress=lambda outcome: step(), base_url=ws.base_url,
         )
     for failure in summary.failed:
         click.echo(_("failed: {file}: {error}").format(file=failure.path,
