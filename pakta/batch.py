@@ -244,6 +244,7 @@ class DaskExecutor(Executor):
                                   f"({exc})") from exc
             self._own = True
         self.retries = retries
+        self._plugins: list[str] = []
         threads = self.client.nthreads()
         self.workers = max(1, sum(threads.values()))
 
@@ -251,7 +252,9 @@ class DaskExecutor(Executor):
             size: int | None = None, chunk: int = 4, in_flight: int = IN_FLIGHT_PER_WORKER,
             local: Any = None, on_crash: Callable[[T], R] | None = None) -> Iterator[R]:
         client = self.client
-        client.register_plugin(_state_plugin(setup), name=setup.key)
+        if setup.key not in self._plugins:  # once per state: a batch in windows shares it
+            client.register_plugin(_state_plugin(setup), name=setup.key)
+            self._plugins.append(setup.key)
         running: deque[Any] = deque()
         try:
             for index, part in enumerate(chunks_of(items, chunk)):
@@ -269,10 +272,12 @@ class DaskExecutor(Executor):
         finally:
             if running:  # Ctrl-C or an error: drop what is queued
                 client.cancel(list(running))
-            with contextlib.suppress(Exception):
-                client.unregister_worker_plugin(setup.key)
 
     def close(self) -> None:
+        for key in self._plugins:  # the workers drop the states (fonts, trust roots)
+            with contextlib.suppress(Exception):
+                self.client.unregister_worker_plugin(key)
+        self._plugins.clear()
         if self._own:
             self.client.close()
 

@@ -12,6 +12,7 @@ URL fetcher) lives in a `Renderer`; a batch keeps one per worker process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     import pydyf
     import weasyprint
 
+    from pakta.people import Person
+
 PX_TO_PT = 0.75  # CSS px are 1/96 in, PDF points 1/72 in
 PDF_VARIANT = "pdf/a-3b"
 
@@ -62,7 +65,7 @@ class SlotBox:
 
 @dataclass(frozen=True)
 class RenderJob:
-    head: RegionHead
+    head: RegionHead | Person  # a regional head, or an ASN from a people roster
     template: str
     doc_id: str  # "75-gorontalo-pakta-integritas", also the file stem
     out_path: Path
@@ -608,7 +611,7 @@ def _run(
     # Forked local workers share the parent's imported WeasyPrint and its renderer (fonts
     # registered, stylesheets parsed) instead of building their own.
     _inherited = None if executor.remote else local
-    setup = WorkerState(_worker_renderer, (template_dir, event, witness), _close_renderer)
+    setup = _worker_state(template_dir, event, witness)
     try:
         yield from executor.map(
             _render_item, jobs, setup, size=len(jobs),
@@ -616,6 +619,13 @@ def _run(
             on_crash=_died)
     finally:
         _inherited = None
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_state(template_dir: Path | None, event: Event, witness: Witness) -> WorkerState:
+    """One worker state per set-up: a batch rendered in windows builds its renderer once
+    per worker."""
+    return WorkerState(_worker_renderer, (template_dir, event, witness), _close_renderer)
 
 
 def _store(result: RenderedFile, ledger: Ledger) -> RenderOutcome:

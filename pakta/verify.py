@@ -945,11 +945,23 @@ def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
             workers = min(workers, max(1, len(files) // 4))
             executor = stack.enter_context(LocalExecutor(workers))
         size = chunk_size(len(files), executor.workers, most=16, spread=8)
-        setup = WorkerState(_worker_context, (settings,))
+        setup = _worker_state(settings)
         yield from executor.map(
             _verify_item, files, setup, size=len(files), chunk=size,
             in_flight=IN_FLIGHT_PER_WORKER + 1,
             on_crash=lambda path: _verify_isolated(path, settings))
+
+
+_last_state: tuple[VerifySettings, WorkerState] | None = None
+
+
+def _worker_state(settings: VerifySettings) -> WorkerState:
+    """One worker state per settings: a batch verified in windows builds it once per
+    worker (on Dask, the settings travel to each worker once)."""
+    global _last_state
+    if _last_state is None or _last_state[0] is not settings:
+        _last_state = (settings, WorkerState(_worker_context, (settings,)))
+    return _last_state[1]
 
 
 def _worker_context(settings: VerifySettings) -> _Context:
