@@ -37,6 +37,7 @@ class Workspace:
     roster: Path
     out: Path
     ledger: Path
+    executor: str | None = None  # [executor] address: "local" or "dask://host:8786"
 
     @property
     def template_dir(self) -> Path:
@@ -67,6 +68,7 @@ SCHEMA: dict[str, set[str]] = {
     "render": {"templates", "out"},
     "roster": {"path"},
     "ledger": {"path"},
+    "executor": {"address"},  # where batches run: "local" (default) or "dask://host:8786"
 }
 
 
@@ -134,7 +136,17 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         roster=root / str(get("roster", "path", "roster.csv")),
         out=root / str(get("render", "out", "out")),
         ledger=root / str(get("ledger", "path", "pakta.db")),
+        executor=_executor_address(get("executor", "address", None), source),
     )
+
+
+def _executor_address(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not (value == "local" or value.startswith("dask://")):
+        raise ConfigError(f"{source}: [executor] address must be \"local\" or "
+                          "\"dask://host:port\"")
+    return value
 
 
 DEFAULT_CONFIG = """\

@@ -91,7 +91,7 @@ main.help = _(
 
 def _register() -> None:
     # Each module adds its commands to `main`; they import heavy libraries lazily.
-    from pakta.cli import click_words, pki, render, sign, verify  # noqa: F401
+    from pakta.cli import click_words, people, pki, render, sign, verify  # noqa: F401
 
 
 _register()
