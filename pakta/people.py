@@ -301,18 +301,21 @@ def _person(file: str, row: int, values: dict[str, str], check: PeopleCheck,
 
 
 def check_people(path: Path) -> PeopleCheck:
-    """Read and validate a whole roster as a stream; duplicate NIPs are found from a
-    sorted array of 8 bytes per row (a second pass names their rows)."""
+    """Read and validate a whole roster as a stream; duplicate NIPs are found from
+    sorted arrays of 8 bytes per row (a second pass names their rows)."""
     check = PeopleCheck(path.name, by_region={})
-    nips = array("q")
+    # 8 bytes per row, in 256 buckets sorted one at a time: never a list of every NIP.
+    buckets = [array("q") for _ in range(256)]
     assert check.by_region is not None
     for person in iter_people(path, check):
-        nips.append(int(person.nip))
+        value = int(person.nip)
+        buckets[value & 255].append(value)
         check.by_region[person.region_code] = check.by_region.get(person.region_code, 0) + 1
-    ordered = sorted(nips)
-    del nips
-    twice = {ordered[i] for i in range(1, len(ordered)) if ordered[i] == ordered[i - 1]}
-    del ordered
+    twice: set[int] = set()
+    for bucket in buckets:
+        ordered = sorted(bucket)
+        twice.update(ordered[i] for i in range(1, len(ordered)) if ordered[i] == ordered[i - 1])
+    del buckets
     if twice:
         first: dict[int, int] = {}
         for number, person in numbered_people(path):
