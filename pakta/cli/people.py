@@ -225,15 +225,15 @@ def _summary_text(groups: list[Any], statuses: dict[str, int] | None, out: TextI
         click.echo(_("verified: {counts}").format(counts=", ".join(
             f"{k} {v}" for k, v in sorted(statuses.items())) or "0"), file=out)
     header = (_("region"), _("instansi"), _("rendered"), _("signed"), _("verified"))
-    click.echo(f"{header[0]:<8} {header[1]:<48} {header[2]:>9} {header[3]:>9} "
-               f"{header[4]:>9}", file=out)
+    click.echo(f"{header[0]:<8} {header[1]:<48} {header[2]:>14} {header[3]:>14} "
+               f"{header[4]:>14}", file=out)
     totals = [0, 0, 0]
     for g in groups:
-        click.echo(f"{g.region_code:<8} {g.instansi[:48]:<48} {g.rendered:>9} "
-                   f"{g.signed:>9} {g.verified:>9}", file=out)
+        click.echo(f"{g.region_code:<8} {g.instansi[:48]:<48} {g.rendered:>14} "
+                   f"{g.signed:>14} {g.verified:>14}", file=out)
         totals = [totals[0] + g.rendered, totals[1] + g.signed, totals[2] + g.verified]
-    click.echo(f"{'':<8} {_('total'):<48} {totals[0]:>9} {totals[1]:>9} {totals[2]:>9}",
-               file=out)
+    click.echo(f"{'':<8} {_('total'):<48} {totals[0]:>14} {totals[1]:>14} "
+               f"{totals[2]:>14}", file=out)
 
 
 def _summary_html(groups: list[Any], out: TextIO) -> None:
