@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench setup setup-test system-deps lint clean catalogues compile-catalogues \
-	screenshots
+.PHONY: demo test bench bench-scale setup setup-test system-deps lint clean catalogues \
+	compile-catalogues screenshots
 
 demo: setup
 	bash scripts/demo.sh
@@ -16,6 +16,13 @@ test: setup-test lint
 
 bench: setup-test
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES)
+
+# The scale stage alone (ASN statements, local executor and a Dask LocalCluster):
+#   make bench-scale SCALE_SIZES=2000,20000
+SCALE_SIZES ?= 10000,100000
+bench-scale: setup-test
+	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES)
 
 # The README's picture of the Indonesian verification report (headless Chromium).
 screenshots: setup-test

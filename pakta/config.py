@@ -43,6 +43,7 @@ class Workspace:
     # Where `pakta serve` is reached from outside: the QR code on every document opens
     # {base_url}/d/{id}.
     base_url: str = "http://127.0.0.1:8080"
+    executor: str | None = None  # [executor] address: "local" or "dask://host:8786"
 
     @property
     def template_dir(self) -> Path:
@@ -74,6 +75,7 @@ SCHEMA: dict[str, set[str]] = {
     "roster": {"path", "provinces"},
     "ledger": {"path"},
     "serve": {"base_url"},
+    "executor": {"address"},  # where batches run: "local" (default) or "dask://host:8786"
 }
 
 
@@ -152,6 +154,7 @@ def parse_config(root: Path, data: dict[str, Any], source: str = CONFIG_NAME) ->
         ledger=root / str(get("ledger", "path", "pakta.db")),
         provinces=_provinces(get("roster", "provinces", []), source),
         base_url=_base_url(get("serve", "base_url", "http://127.0.0.1:8080"), source),
+        executor=_executor_address(get("executor", "address", None), source),
     )
 
 
@@ -189,6 +192,17 @@ def _base_url(value: Any, source: str) -> str:
                           .format(source=source, value=value),
                           hint=_("e.g. base_url = \"https://pakta.bawaslu.go.id\""))
     return str(value).rstrip("/")
+
+
+def _executor_address(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not (value == "local" or value.startswith("dask://")):
+        from pakta.i18n import _
+
+        raise ConfigError(_("{source}: [executor] address must be \"local\" or "
+                            "\"dask://host:port\"").format(source=source))
+    return value
 
 
 DEFAULT_CONFIG = """\

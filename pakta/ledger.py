@@ -20,8 +20,6 @@ from pathlib import Path
 
 from pakta.i18n import _
 
-SCHEMA_VERSION = 3
-
 # Each entry migrates the schema from version (index) to version (index + 1).
 MIGRATIONS: list[str] = [
     """
@@ -81,6 +79,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE signatures ADD COLUMN delegated_for TEXT;
     """,
 ]
+
+# Scale (millions of civil servants' statements): a step of its own, appended after the
+# others. The people behind documents rendered from a people roster (pakta.people), and
+# the indexes that let status and verify sum up by instansi and region without reading
+# every row: documents by template and region, signatures by document and slot, the
+# newest verification of each document.
+SCALE_MIGRATION = """
+    CREATE TABLE people (
+        doc_id TEXT PRIMARY KEY,
+        nip TEXT NOT NULL,
+        instansi TEXT NOT NULL,
+        unit_kerja TEXT NOT NULL,
+        region_code TEXT NOT NULL
+    );
+    CREATE INDEX people_instansi ON people (instansi, region_code);
+    CREATE INDEX documents_template_region ON documents (template, region_code);
+    CREATE INDEX signatures_doc_slot ON signatures (doc_id, slot);
+    CREATE INDEX verifications_doc_id ON verifications (doc_id, id);
+    """
+MIGRATIONS.append(SCALE_MIGRATION)
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _migrate_serve(db: sqlite3.Connection) -> None:
@@ -395,3 +415,40 @@ class Ledger:
     def set_setting(self, key: str, value: str) -> None:
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO serve_settings VALUES (?,?)", (key, value))
+
+    # people (scale) ----------------------------------------------------------------------
+
+    def record_people(self, rows: Sequence[tuple[str, str, str, str, str]]) -> None:
+        """(doc_id, nip, instansi, unit_kerja, region_code) rows, in one transaction."""
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO people VALUES (?,?,?,?,?)", rows)
+
+    def people_summary(self, template: str, slot: str) -> Iterator[sqlite3.Row]:
+        """Per instansi and region: documents rendered, signed in `slot`, and whose
+        newest verification is COMPLETE. One indexed pass; rows are streamed."""
+        yield from self._db.execute(
+            """
+            SELECT p.instansi, d.region_code, d.province, COUNT(*) AS rendered,
+                   SUM(EXISTS (SELECT 1 FROM signatures s
+                               WHERE s.doc_id = d.doc_id AND s.slot = ?)) AS signed,
+                   SUM((SELECT v.status FROM verifications v WHERE v.doc_id = d.doc_id
+                        ORDER BY v.id DESC LIMIT 1) = 'COMPLETE') AS verified
+            FROM documents d JOIN people p ON p.doc_id = d.doc_id
+            WHERE d.template = ?
+            GROUP BY p.instansi, d.region_code ORDER BY d.region_code, p.instansi
+            """, (slot, template))
+
+    def people_documents(self, template: str, slot: str) -> Iterator[sqlite3.Row]:
+        """Every document of a people template with its signer and state, streamed (for
+        CSV and JSON; never for text or HTML)."""
+        yield from self._db.execute(
+            """
+            SELECT d.doc_id, p.nip, d.head_name AS name, d.head_title AS jabatan,
+                   p.unit_kerja, p.instansi, d.region_code, d.province, d.path,
+                   EXISTS (SELECT 1 FROM signatures s
+                           WHERE s.doc_id = d.doc_id AND s.slot = ?) AS signed,
+                   (SELECT v.status FROM verifications v WHERE v.doc_id = d.doc_id
+                    ORDER BY v.id DESC LIMIT 1) AS verification
+            FROM documents d JOIN people p ON p.doc_id = d.doc_id
+            WHERE d.template = ? ORDER BY d.doc_id
+            """, (slot, template))

@@ -12,19 +12,19 @@ URL fetcher) lives in a `Renderer`; a batch keeps one per worker process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pakta import __version__
+from pakta.batch import Executor, LocalExecutor, WorkerState, chunk_size
 from pakta.config import Event, Witness
 from pakta.errors import OutputExistsError, RenderError, TemplateError
 from pakta.files import discard, temp_path_for
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     import pydyf
     import weasyprint
 
+    from pakta.people import Person
+
 PX_TO_PT = 0.75  # CSS px are 1/96 in, PDF points 1/72 in
 PDF_VARIANT = "pdf/a-3b"
 
@@ -67,7 +69,7 @@ class SlotBox:
 
 @dataclass(frozen=True)
 class RenderJob:
-    head: RegionHead
+    head: RegionHead | Person  # a regional head, or an ASN from a people roster
     template: str
     doc_id: str  # "75-gorontalo-pakta-integritas", also the file stem
     out_path: Path
@@ -462,7 +464,6 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
-_worker: Renderer | None = None
 # The parent's renderer, which forked workers inherit instead of building their own.
 _inherited: Renderer | None = None
 
@@ -489,33 +490,62 @@ def _batch_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _init_worker(template_dir: Path | None, event: Event, witness: Witness) -> None:
+def _worker_renderer(template_dir: Path | None, event: Event, witness: Witness) -> Renderer:
+    """A worker's renderer, built once (pakta.batch keeps it for the batch)."""
     import gc
     import multiprocessing.util
-    import signal
 
-    global _worker
-    # Ctrl-C is the parent's to handle: it stops handing out work and keeps what is done.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(*BATCH_GC_THRESHOLD)
     if _inherited is not None:
         # Forked: the parent's fonts, stylesheets and Jinja environment are already here.
         # The parent owns (and removes) the font folder.
-        _worker = _inherited
-        return
-    _worker = Renderer([template_dir] if template_dir else [], event, witness)
-    multiprocessing.util.Finalize(_worker, _worker.close, exitpriority=10)
+        return _inherited
+    renderer = Renderer([template_dir] if template_dir else [], event, witness)
+    multiprocessing.util.Finalize(renderer, renderer.close, exitpriority=10)
+    return renderer
 
 
-def _render_in_worker(job: RenderJob) -> RenderedDocument | RenderOutcome:
-    assert _worker is not None
+def _close_renderer(renderer: Renderer) -> None:
+    if renderer is not _inherited:
+        renderer.close()
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """A document a worker rendered into a temporary file beside its output (a folder
+    the client reaches too); the client records it in the ledger, then renames it."""
+
+    job: RenderJob
+    temp: Path
+    size: int
+    sha256: str
+    input_sha256: str
+    write_error: str | None = None  # the temporary file could not be written
+
+
+def _render_item(renderer: Renderer, job: RenderJob) -> RenderedFile | RenderOutcome:
     try:
-        return _worker.render(job)
+        result = renderer.render(job)
     except (TemplateError, RenderError) as exc:
         return RenderOutcome(job.doc_id, job.out_path, "failed", exc.message, exc.exit_code)
     except Exception as exc:  # WeasyPrint can fail in many ways; report, don't stop
         return RenderOutcome(job.doc_id, job.out_path, "failed",
                              f"{type(exc).__name__}: {exc}", RenderError.exit_code)
+    temp = temp_path_for(job.out_path)
+    try:
+        with open(temp, "wb") as out:
+            out.write(result.pdf)  # flushed to disk once for the batch (os.sync)
+    except OSError as exc:
+        discard(temp)
+        return RenderedFile(job, temp, 0, "", "", write_error=str(exc.strerror or exc))
+    return RenderedFile(job, temp, len(result.pdf), sha256_hex(result.pdf),
+                        result.input_sha256)
+
+
+def _died(job: RenderJob) -> RenderOutcome:
+    return RenderOutcome(job.doc_id, job.out_path, "failed",
+                         "the rendering process died while this document was in flight; "
+                         "run the batch again", RenderError.exit_code)
 
 
 def render_batch(
@@ -529,19 +559,24 @@ def render_batch(
     workers: int = 1,
     progress: Callable[[RenderOutcome], None] | None = None,
     base_url: str = DEFAULT_BASE_URL,
+    executor: Executor | None = None,
 ) -> RenderSummary:
     """Render `jobs`, skipping what is already rendered from the same input.
 
     Plans every output first: a file that exists and is not the ledger's rendering of
     the same input (hand-edited, signed in place, or rendered from other data) stops
-    the batch before any work, unless `overwrite`.
+    the batch before any work, unless `overwrite`. The work goes to `executor` (a
+    local process pool of `workers` by default; see pakta.batch).
     """
     checker = Renderer([template_dir] if template_dir else [], event, witness)
     jobs = with_public_ids(jobs, ledger, base_url)
     try:
-        return _render_batch(jobs, checker, template_dir=template_dir, event=event,
-                             witness=witness, ledger=ledger, overwrite=overwrite,
-                             workers=workers, progress=progress)
+        with contextlib.ExitStack() as stack:
+            if executor is None:
+                executor = stack.enter_context(LocalExecutor(workers))
+            return _render_batch(jobs, checker, template_dir=template_dir, event=event,
+                                 witness=witness, ledger=ledger, overwrite=overwrite,
+                                 executor=executor, progress=progress)
     finally:
         checker.close()
 
@@ -555,7 +590,7 @@ def _render_batch(
     witness: Witness,
     ledger: Ledger,
     overwrite: bool,
-    workers: int,
+    executor: Executor,
     progress: Callable[[RenderOutcome], None] | None,
 ) -> RenderSummary:
     summary = RenderSummary()
@@ -598,7 +633,7 @@ def _render_batch(
                                   parent=job.out_path.parent, value=exc.strerror or exc)) from exc
     try:
         with _batch_collector():
-            for result in _run(todo, template_dir, event, witness, workers, checker):
+            for result in _run(todo, template_dir, event, witness, executor, checker):
                 outcome = (result if isinstance(result, RenderOutcome)
                            else _store(result, ledger))
                 summary.outcomes.append(outcome)
@@ -608,6 +643,8 @@ def _render_batch(
         summary.interrupted = True
     finally:
         if todo:
+            # Rendered but never recorded (the batch stopped): not left lying about.
+            _remove_stale_temps([job.out_path for job in todo])
             # The files are renamed into place without a flush each; one flush for the
             # batch makes them durable (a flush per file costs a commit of the file
             # system's journal for every document).
@@ -617,66 +654,54 @@ def _render_batch(
 
 def _run(
     jobs: Sequence[RenderJob], template_dir: Path | None, event: Event, witness: Witness,
-    workers: int, local: Renderer,
-) -> Iterator[RenderedDocument | RenderOutcome]:
-    if workers <= 1 or len(jobs) < 4:
-        global _worker
-        _worker = local
-        try:
-            yield from map(_render_in_worker, jobs)
-        finally:
-            _worker = None  # the caller closes it; nothing keeps it past the batch
-        return
-    import multiprocessing
-
+    executor: Executor, local: Renderer,
+) -> Iterator[RenderedFile | RenderOutcome]:
     global _inherited
-    # fork shares the parent's imported WeasyPrint and its renderer (fonts registered,
-    # stylesheets parsed); spawn would re-import and rebuild them in every worker.
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    if method == "fork":
-        _inherited = local
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker, initargs=(template_dir, event, witness),
-    )
+    # Forked local workers share the parent's imported WeasyPrint and its renderer (fonts
+    # registered, stylesheets parsed) instead of building their own.
+    _inherited = None if executor.remote else local
+    setup = _worker_state(template_dir, event, witness)
     try:
-        yield from pool.map(_render_in_worker, jobs, chunksize=_chunksize(len(jobs), workers))
+        yield from executor.map(
+            _render_item, jobs, setup, size=len(jobs),
+            chunk=chunk_size(len(jobs), executor.workers, most=4), local=local,
+            on_crash=_died)
     finally:
-        # On an error or Ctrl-C, drop the queued work instead of finishing the batch.
-        pool.shutdown(wait=True, cancel_futures=True)
         _inherited = None
 
 
-def _chunksize(jobs: int, workers: int) -> int:
-    """Jobs per hand-out: few round trips, yet small enough that the workers finish
-    together (the last chunk is the only one a worker may wait for alone)."""
-    return max(1, min(4, jobs // (workers * 16)))
+@functools.lru_cache(maxsize=4)
+def _worker_state(template_dir: Path | None, event: Event, witness: Witness) -> WorkerState:
+    """One worker state per set-up: a batch rendered in windows builds its renderer once
+    per worker."""
+    return WorkerState(_worker_renderer, (template_dir, event, witness), _close_renderer)
 
 
-def _store(result: RenderedDocument, ledger: Ledger) -> RenderOutcome:
+def _store(result: RenderedFile, ledger: Ledger) -> RenderOutcome:
     """Ledger row first, then the rename: a crash between the two leaves a ledger row
     with no file (re-rendered next time), never a file the ledger does not know."""
     job = result.job
+    if result.write_error is not None:
+        raise RenderError(f"{job.out_path}: cannot write ({result.write_error})",
+                          hint="the batch stopped; files written before are complete "
+                          "and a rerun finishes the rest")
     existed = job.out_path.exists()
-    temp = temp_path_for(job.out_path)
     try:
-        with open(temp, "wb") as out:
-            out.write(result.pdf)  # flushed to disk once for the batch (os.sync)
         ledger.record_document(DocumentRecord(
             doc_id=job.doc_id, template=job.template, region_code=job.head.code,
             province=job.head.province, head_name=job.head.full_name,
-            head_title=job.head.title, path=str(job.out_path), size=len(result.pdf),
-            sha256=sha256_hex(result.pdf), input_sha256=result.input_sha256,
+            head_title=job.head.title, path=str(job.out_path), size=result.size,
+            sha256=result.sha256, input_sha256=result.input_sha256,
             rendered_at=now_iso()))
-        os.replace(temp, job.out_path)
+        os.replace(result.temp, job.out_path)
     except OSError as exc:
-        discard(temp)
+        discard(result.temp)
         raise RenderError(_("{out_path}: cannot write ({value})").format(
                               out_path=job.out_path, value=exc.strerror or exc),
                           hint=_("the batch stopped; files written before are complete and a "
                                  "rerun finishes the rest")) from exc
     except BaseException:
-        discard(temp)
+        discard(result.temp)
         raise
     return RenderOutcome(job.doc_id, job.out_path, "overwritten" if existed else "rendered")
 

@@ -29,6 +29,7 @@ are compared for every file).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pakta.batch import Executor, LocalExecutor, WorkerState, chunk_size
 from pakta.errors import InputError
 from pakta.findings import Finding
 from pakta.ledger import DocumentRecord, Ledger, first_revision_length, sha256_hex
@@ -1021,52 +1023,53 @@ IN_FLIGHT_PER_WORKER = 3  # chunks queued or running per worker, beyond the one 
 
 
 def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
-                  workers: int = 1) -> Iterator[DocumentVerdict]:
+                  workers: int = 1, executor: Executor | None = None
+                  ) -> Iterator[DocumentVerdict]:
     """Each file's verdict, in the order of `files`, as soon as it is known.
 
-    With `workers` > 1 a process pool verifies chunks of files; each worker builds its
-    set-up once (`_init_worker`). Only a few chunks per worker are in flight at a time,
-    so memory does not grow with the batch. A worker that dies on a file (a crash in a
-    native library, the kernel's OOM killer) does not stop the batch: the files that
-    were in flight are checked again one by one, each in its own process (the one that
-    kills its process becomes an ERROR row), and the rest go on in a new pool."""
-    workers = min(workers, max(1, len(files) // 4))
-    if workers <= 1:
-        for path in files:
-            yield verify_file(path, settings)
-        return
-    from collections import deque
-    from concurrent.futures.process import BrokenProcessPool
-
-    size = max(1, min(16, len(files) // (workers * 8)))
-    chunks = deque(list(files[i:i + size]) for i in range(0, len(files), size))
-    while chunks:
-        suspects: list[Path] = []
-        pool = _pool(workers, settings)
-        in_flight: deque[tuple[list[Path], Any]] = deque()
-        try:
-            try:
-                while chunks or in_flight:
-                    while chunks and len(in_flight) < workers * (IN_FLIGHT_PER_WORKER + 1):
-                        future = pool.submit(_verify_chunk, chunks[0])
-                        in_flight.append((chunks.popleft(), future))
-                    chunk, future = in_flight[0]
-                    verdicts = future.result()
-                    in_flight.popleft()
-                    yield from verdicts
-            except BrokenProcessPool:
-                # The files in flight are the suspects: each alone in its own process.
-                # The rest of the batch goes on in a new pool.
-                pool.shutdown(wait=False, cancel_futures=True)
-                suspects = [path for chunk, _ in in_flight for path in chunk]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: only running chunks end
-        for path in suspects:
-            yield _verify_isolated(path, settings)
+    The files go to `executor` (a local process pool of `workers` by default; see
+    pakta.batch) in chunks; each worker builds its set-up once (`_worker_context`). Only
+    a few chunks per worker are in flight at a time, so memory does not grow with the
+    batch. A local worker that dies on a file (a crash in a native library, the
+    kernel's OOM killer) does not stop the batch: the files that were in flight are
+    checked again one by one, each in its own process (the one that kills its process
+    becomes an ERROR row), and the rest go on in a new pool. On Dask, the scheduler
+    runs a lost worker's files again."""
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            workers = min(workers, max(1, len(files) // 4))
+            executor = stack.enter_context(LocalExecutor(workers))
+        size = chunk_size(len(files), executor.workers, most=16, spread=8)
+        setup = _worker_state(settings)
+        yield from executor.map(
+            _verify_item, files, setup, size=len(files), chunk=size,
+            in_flight=IN_FLIGHT_PER_WORKER + 1,
+            on_crash=lambda path: _verify_isolated(path, settings))
 
 
-def _verify_chunk(paths: list[Path]) -> list[DocumentVerdict]:
-    return [verify_file(path) for path in paths]
+_last_state: tuple[VerifySettings, WorkerState] | None = None
+
+
+def _worker_state(settings: VerifySettings) -> WorkerState:
+    """One worker state per settings: a batch verified in windows builds it once per
+    worker (on Dask, the settings travel to each worker once)."""
+    global _last_state
+    if _last_state is None or _last_state[0] is not settings:
+        _last_state = (settings, WorkerState(_worker_context, (settings,)))
+    return _last_state[1]
+
+
+def _worker_context(settings: VerifySettings) -> _Context:
+    """A worker's set-up, built once (pakta.batch keeps it for the batch)."""
+    global _context
+    _context = _setup(settings)
+    return _context
+
+
+def _verify_item(ctx: _Context, path: Path) -> DocumentVerdict:
+    global _context
+    _context = ctx  # this batch's set-up, should the worker hold another's
+    return verify_file(path)
 
 
 def _pool(workers: int, settings: VerifySettings) -> ProcessPoolExecutor:

@@ -74,6 +74,7 @@ def _register() -> None:
         doctor,
         export,
         init,
+        people,
         pki,
         render,
         roster,

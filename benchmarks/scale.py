@@ -1,0 +1,188 @@
+"""The scale stage: N civil servants' statements rendered and verified, on the local
+executor and on a Dask LocalCluster of 2 worker processes, at two sizes.
+
+    python benchmarks/scale.py [--sizes 10000,100000] [--workers 2]
+
+For each size and executor, a client process (`--client`) renders the roster and
+verifies the output folder; the seconds are the client's, and the peak memory of the
+client and of each worker process is sampled from /proc while it runs. Targets: the
+peak at the larger size within 1.3x of the smaller (memory flat in N), and Dask within
+1.15x of the local executor's seconds at the same size. Writes
+benchmarks/scale-results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "work" / "scale"
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            kids = [int(p) for p in listing.read().split()]
+    except OSError:
+        return []
+    return kids + [g for k in kids for g in children(k)]
+
+
+class Sampler:
+    """Peak RSS per process (the client, its workers, the Dask workers) every 50 ms."""
+
+    def __init__(self, client: int, workers: list[int]) -> None:
+        self.client, self.workers = client, workers
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in [self.client, *children(self.client), *self.workers]:
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss_mb(pid))
+            time.sleep(0.05)
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join()
+        # (helpers such as multiprocessing's resource tracker are a few MB: not workers)
+        workers = {pid: mb for pid, mb in self.peaks.items()
+                   if pid != self.client and mb > 20}
+        return {"client_peak_mb": round(self.peaks.get(self.client, 0.0), 1),
+                "worker_peaks_mb": sorted((round(mb, 1) for mb in workers.values()),
+                                          reverse=True)[:8]}
+
+
+def client(args: argparse.Namespace) -> None:
+    """One measured run, in its own process: render, then verify; seconds as JSON."""
+    from datetime import date
+
+    from pakta.batch import open_executor
+    from pakta.config import Event, Witness
+    from pakta.ledger import Ledger
+    from pakta.people import render_people, verify_people
+    from pakta.verify import make_settings
+
+    folder = Path(args.folder)
+    event = Event("Apel Siaga Netralitas ASN", "Jakarta", date(2024, 9, 17))
+    witness = Witness("Rahmat Bagja", "Ketua Badan Pengawas Pemilihan Umum")
+    result: dict[str, Any] = {}
+    with Ledger(folder / "pakta.db") as ledger, \
+            open_executor(args.executor, args.workers) as executor:
+        started = time.perf_counter()
+        counts = render_people(folder / "asn.csv", out_dir=folder / "out", template_dir=None,
+                               event=event, witness=witness, ledger=ledger,
+                               executor=executor)
+        result["render_s"] = round(time.perf_counter() - started, 2)
+        assert counts.counts == {"rendered": args.size}, counts
+        started = time.perf_counter()
+        settings = make_settings([], ledger, [], None)
+        _tally, checked = verify_people(folder / "out", settings, ledger=ledger,
+                                        executor=executor)
+        result["verify_s"] = round(time.perf_counter() - started, 2)
+        assert checked.counts == {"INCOMPLETE": args.size}, checked  # unsigned: one slot
+    print(json.dumps(result))
+
+
+def measure(size: int, executor: str, workers: int, dask_pids: list[int]) -> dict[str, Any]:
+    from pakta.people import write_sample_csv
+
+    folder = WORK / f"{executor.split(':')[0]}-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    write_sample_csv(folder / "asn.csv", size)
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__)), "--client", "--folder", str(folder),
+         "--executor", executor, "--size", str(size), "--workers", str(workers)],
+        stdout=subprocess.PIPE, text=True)
+    sampler = Sampler(process.pid, dask_pids)
+    out, _ = process.communicate()
+    peaks = sampler.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"the {executor} run of {size} failed")
+    timing = json.loads(out.strip().splitlines()[-1])
+    seconds = timing["render_s"] + timing["verify_s"]
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"size": size, "executor": executor.split(":")[0], **timing,
+            "seconds": round(seconds, 2), "ms_per_doc": round(1000 * seconds / size, 2),
+            **peaks}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000",
+                        help="two sizes, the second ten times the first")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--executor", default="local", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        client(args)
+        return
+    from distributed import Client, LocalCluster
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for size in sizes:
+        rows.append(measure(size, "local", args.workers, []))
+        print(json.dumps(rows[-1]), flush=True)
+        # A fresh cluster per run: each worker's peak is this run's.
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=40) as cluster, \
+                Client(cluster) as probe:
+            pids = list(probe.run(os.getpid).values())
+            rows.append(measure(size, f"dask://{cluster.scheduler_address.split('://')[1]}",
+                                args.workers, pids))
+        print(json.dumps(rows[-1]), flush=True)
+    by = {(r["executor"], r["size"]): r for r in rows}
+    small, large = sizes[0], sizes[-1]
+
+    def peak(row: dict[str, Any]) -> float:
+        return max([row["client_peak_mb"], *row["worker_peaks_mb"]])
+
+    checks = {
+        f"dask/local seconds at {size}": round(
+            by[("dask", size)]["seconds"] / by[("local", size)]["seconds"], 3)
+        for size in sizes}
+    checks.update({
+        f"{kind} peak {large}/{small}": round(peak(by[(kind, large)]) / peak(by[(kind, small)]),
+                                              3)
+        for kind in ("local", "dask")})
+    targets = {k: (1.15 if k.startswith("dask/local") else 1.3) for k in checks}
+    report = {"rows": rows, "ratios": checks,
+              "met": {k: v <= targets[k] for k, v in checks.items()},
+              "cpus": os.cpu_count()}
+    (HERE / "scale-results.json").write_text(json.dumps(report, indent=2) + "\n")
+    for key, value in checks.items():
+        print(f"{key:<34} {value:6.3f}  (target <= {targets[key]})"
+              f"{'' if value <= targets[key] else '  NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
