@@ -359,11 +359,11 @@ class Ledger:
         ).fetchall()
         return {r["doc_id"]: VerificationRecord(**dict(r)) for r in rows}
 
-    # public ids, invitations and the server's settings (pakta.qr, pakta.serve) ---------
+    # public ids, invitations and the server's settings (pakta.render.qr, pakta.serve) --
 
     def public_ids(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Each document's public id, made (128 random bits) the first time it is asked."""
-        from pakta.qr import new_public_id
+        from pakta.render.qr import new_public_id
 
         with self._write() as db:
             known = {r["doc_id"]: r["public_id"] for r in db.execute(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pakta.ledger import DocumentRecord, Ledger
 from pakta.register import Coverage, coverage, load_register
+from pakta.render.templating import Catalogue
 from pakta.roster import RegionHead
-from pakta.templating import Catalogue
 
 HEAD_SLOT = "kepala_daerah"
 WITNESS_SLOT = "saksi"

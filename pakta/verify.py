@@ -196,7 +196,7 @@ def template_slots(template: str, template_dir: Path | None = None) -> tuple[str
     """The signature slots a template requires (its signature fields), in the signing
     order of its signature profile (head first, then the witness)."""
     from pakta.profiles import load_profile
-    from pakta.templating import template_slots as declared_slots
+    from pakta.render.templating import template_slots as declared_slots
 
     try:
         slots = tuple(declared_slots(template, template_dir))

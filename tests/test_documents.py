@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pakta import wording
+from pakta.render import wording
 from tests.conftest import run_pakta
 
 HEADER = "kode,jenis,nama_wilayah,provinsi,nama,status,nik,email,nip\n"

@@ -127,7 +127,7 @@ def test_long_name_moves_the_field_with_the_block(make_workspace: Callable[..., 
     (short_box,) = renderer.layout(short).slots
     (long_box,) = renderer.layout(long).slots
     # The identity table grows with the long name, so the block lands lower, and still
-    # on the first page (the lines that vary per head set tighter: pakta.pagefit).
+    # on the first page (the lines that vary per head set tighter: pakta.render.pagefit).
     assert long_box.page == short_box.page == 0
     assert long_box.rect[1] < short_box.rect[1] - 5
 

@@ -33,8 +33,8 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
     from pakta.errors import BatchFailed, Interrupted
     from pakta.ledger import Ledger
     from pakta.render import plan_jobs, render_batch
+    from pakta.render.templating import Catalogue
     from pakta.roster import load_roster
-    from pakta.templating import Catalogue
 
     ws = workspace_at(workspace)
     heads = load_roster(roster_path or ws.roster)  # a bad roster stops everything here

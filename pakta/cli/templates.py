@@ -20,7 +20,7 @@ def templates() -> None:
                                   "fields it needs."))
 @workspace_option
 def templates_list(workspace: Path | None) -> None:
-    from pakta.templating import Catalogue
+    from pakta.render.templating import Catalogue
 
     ws = optional_workspace(workspace)  # outside a workspace: the built-in templates only
     catalogue = Catalogue(ws.template_dir if ws else None)

@@ -30,7 +30,7 @@ from pakta.config import Workspace
 from pakta.files import atomic_write
 from pakta.i18n import N_, in_language, normalise, translator
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
-from pakta.qr import normalise_id
+from pakta.render.qr import normalise_id
 from pakta.serve import auth
 from pakta.serve.present import record_view, template_title, verdict_view
 from pakta.serve.uploads import UploadError, read_form

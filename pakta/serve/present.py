@@ -11,7 +11,7 @@ from pakta.config import Workspace
 from pakta.dates import BULAN
 from pakta.i18n import N_, in_language
 from pakta.ledger import DocumentRecord
-from pakta.qr import short_code
+from pakta.render.qr import short_code
 from pakta.status import HEAD_SLOT, WITNESS_SLOT, DocumentStatus
 from pakta.verify import (
     COMPLETE,

@@ -22,8 +22,8 @@ import jinja2.meta
 from pakta.dates import BULAN, HARI
 from pakta.errors import TemplateError
 from pakta.i18n import _
-from pakta.stencil import stencil_call
-from pakta.wording import FILTERS as WORDING_FILTERS
+from pakta.render.stencil import stencil_call
+from pakta.render.wording import FILTERS as WORDING_FILTERS
 
 TEMPLATE_SUFFIX = ".html.j2"
 # A template declares a signature slot with an element whose id is "slot-<name>".

@@ -30,11 +30,10 @@ from pakta.errors import OutputExistsError, RenderError, TemplateError
 from pakta.files import discard, temp_path_for
 from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
-from pakta.pagefit import overflow, page_limit
-from pakta.qr import DEFAULT_BASE_URL, Verification, document_url, qr_box
-from pakta.qr import paint as paint_qr
-from pakta.roster import RegionHead
-from pakta.stencil import (
+from pakta.render.pagefit import overflow, page_limit
+from pakta.render.qr import DEFAULT_BASE_URL, Verification, document_url, qr_box
+from pakta.render.qr import paint as paint_qr
+from pakta.render.stencil import (
     STENCIL_CSS,
     Block,
     Placement,
@@ -44,9 +43,10 @@ from pakta.stencil import (
     capture,
     stencil_document,
 )
-from pakta.stencil import paint as paint_stencils
-from pakta.stencil import placements as stencil_placements
-from pakta.templating import Catalogue, assets_dir
+from pakta.render.stencil import paint as paint_stencils
+from pakta.render.stencil import placements as stencil_placements
+from pakta.render.templating import Catalogue, assets_dir
+from pakta.roster import RegionHead
 
 if TYPE_CHECKING:
     import pydyf
@@ -73,7 +73,7 @@ class RenderJob:
     template: str
     doc_id: str  # "75-gorontalo-pakta-integritas", also the file stem
     out_path: Path
-    # The QR code's target (pakta.qr): set by render_batch from the ledger; a job
+    # The QR code's target (pakta.render.qr): set by render_batch from the ledger; a job
     # without one is rendered without the QR code.
     public_id: str = ""
     base_url: str = DEFAULT_BASE_URL
@@ -188,10 +188,10 @@ class Renderer:
         return digest.hexdigest()
 
     def layout(self, job: RenderJob, stencils: bool = True) -> LaidOut:
-        """Lay a document out; its invariant blocks (see pakta.stencil) as empty boxes
+        """Lay a document out; its invariant blocks (see pakta.render.stencil) as empty boxes
         to paint the kept drawings into, unless `stencils` is off.
 
-        A document that does not fit its pages (pakta.pagefit) is laid out again with
+        A document that does not fit its pages (pakta.render.pagefit) is laid out again with
         the lines that vary per head set tighter (`rapat`); if it still does not fit,
         that is a RenderError naming the head and what overflowed."""
         laid_out = self._layout(job, stencils, rapat=False)
@@ -291,7 +291,7 @@ class LaidOut:
     document: weasyprint.Document
     slots: tuple[SlotBox, ...]
     stencils: list[Placement]
-    overflow: str | None = None  # what does not fit its pages (pakta.pagefit)
+    overflow: str | None = None  # what does not fit its pages (pakta.render.pagefit)
 
 
 def with_file_identifier(pdf: bytes, identifier: str) -> bytes:

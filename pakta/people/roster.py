@@ -31,7 +31,7 @@ from pakta.regions import PROVINCE_CODE, REGENCY_CODE, name_key, plain_name
 if TYPE_CHECKING:
     from pakta.config import Event, Witness
     from pakta.ledger import Ledger
-    from pakta.render import RenderOutcome
+    from pakta.render.layout import RenderOutcome
     from pakta.verify import DocumentVerdict, Tally, VerifySettings
 
 ASN_TEMPLATE = "pernyataan-netralitas-asn"
@@ -424,7 +424,7 @@ def render_people(roster: Path, *, out_dir: Path, template_dir: Path | None,
     if it has problems), then rendered window by window through `executor`; each
     window's people go into the ledger with their documents. A rerun skips what is
     rendered (pakta.render's ledger check), so a batch killed half-way resumes."""
-    from pakta.render import Renderer, RenderJob, _render_batch
+    from pakta.render.layout import Renderer, RenderJob, _render_batch
 
     check_people(roster).raise_if_problems()
     checker = Renderer([template_dir] if template_dir else [], event, witness)
