@@ -6,12 +6,17 @@
   ledger's sums per instansi.
 """
 
+from pakta.people.batches import (
+    BatchCounts,
+    GroupRow,
+    people_summary,
+    render_people,
+    verify_people,
+)
 from pakta.people.roster import (
     ASN_SLOT,
     ASN_TEMPLATE,
     PROBLEMS_SHOWN,
-    BatchCounts,
-    GroupRow,
     PeopleCheck,
     PeopleRosterError,
     Person,
@@ -19,12 +24,8 @@ from pakta.people.roster import (
     iter_people,
     nip_problem,
     numbered_people,
-    people_summary,
-    render_people,
-    sample_people,
-    verify_people,
-    write_sample_csv,
 )
+from pakta.people.samples import sample_people, write_sample_csv
 
 __all__ = [
     "ASN_SLOT",

@@ -12,20 +12,10 @@
   rerun skip what is rendered.
 """
 
-from pakta.render.layout import (
-    PDF_VARIANT,
-    RenderedDocument,
-    Renderer,
-    RenderJob,
-    RenderOutcome,
-    RenderSummary,
-    SlotBox,
-    add_signature_fields,
-    doc_id_for,
-    plan_jobs,
-    render_batch,
-    with_public_ids,
-)
+from pakta.render.batches import RenderOutcome, RenderSummary, render_batch
+from pakta.render.fields import SlotBox, add_signature_fields
+from pakta.render.jobs import RenderJob, doc_id_for, plan_jobs, with_public_ids
+from pakta.render.layout import PDF_VARIANT, RenderedDocument, Renderer
 
 __all__ = [
     "PDF_VARIANT",
