@@ -2,8 +2,9 @@
 
 Rendering is split as WeasyPrint splits it: `layout()` lays a document out (and gives
 the box of every slot, from the template's `id="slot-<name>"` elements), `write()` paints
-it to PDF/A and adds the signature fields in the same single revision, so the file the
-secretariat issues is exactly the first revision of every signed copy.
+it to PDF/A and adds the signature fields (pakta.render.fields) in the same single
+revision, so the file the secretariat issues is exactly the first revision of every
+signed copy.
 
 Everything that can be set up once (Jinja environment, fonts, stylesheets, the locked
 URL fetcher) lives in a `Renderer`; a batch keeps one per worker process.
