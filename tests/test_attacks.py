@@ -102,22 +102,22 @@ def test_corpus_in_one_verify_run(attack_ws: Path) -> None:
     destroyed = documents["witness-contents-missing"]["findings"][0]
     assert destroyed == {"code": "SIGNATURE_DESTROYED",
                          "params": {"slot": "saksi", "document": PACT},
-                         "message": f"the signature in 'saksi' of {PACT} is destroyed or "
-                                    "forged: its signature data cannot be read"}
+                         "message": f"The signature of the witness in {PACT} is destroyed "
+                                    "or forged: its signature data cannot be read."}
     title = documents["title-after-signing"]
-    assert title["reasons"] == ["the document's title changed after signing"]
+    assert title["reasons"] == ["The document's title was changed after it was signed."]
     presign = documents["presign-whiteout"]
     assert presign["reasons"] == [
-        "changed after issue, before signing by kepala_daerah: the signed document is "
-        "not the one the secretariat issued"]
+        "The document was changed after it was issued and before the regional head signed "
+        "it: the signed document is not the one the secretariat issued."]
 
 
 def test_verdicts_read_in_indonesian(attack_ws: Path) -> None:
     result = run_pakta("--lang", "id", "verify", "attacks/title-after-signing.pdf",
                        "attacks/two-roots.pdf", "--trust", "pki/root.pem", cwd=attack_ws)
     assert result.returncode == 1, result.stderr
-    assert "judul dokumen berubah setelah ditandatangani" in result.stdout
-    assert "struktur ambigu" in result.stdout
+    assert "Judul dokumen diubah setelah ditandatangani." in result.stdout
+    assert "Struktur berkas ambigu" in result.stdout
 
 
 def test_an_error_row_keeps_the_document(attack_ws: Path, settings: object,

@@ -139,8 +139,9 @@ def verdict_view(verdict: DocumentVerdict, record: DocumentRecord | None,
         "signatures": [signature_view(s, record, ws, lang) for s in verdict.signatures],
         "missing": [in_language(lang, SLOT_NAMES[s]) if s in SLOT_NAMES else s
                     for s in verdict.missing_slots],
-        # verify's own reasons (English): technical details beneath the plain words
-        "details": list(verdict.reasons),
+        # what verify found: the sentences every report shows, in the page's language
+        "problems": [r.message(lang) for r in verdict.reasons],
+        "findings": [r.as_json() for r in verdict.reasons],
     }
 
 
