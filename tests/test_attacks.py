@@ -146,8 +146,9 @@ def test_sign_refuses_a_pact_changed_before_signing(
                        "pki/signers/75.p12", "--out", "signed", cwd=signing_ws,
                        env=pakta_env())
     assert result.returncode == 3, result.stderr
-    assert "error: changed.pdf: changed since the secretariat issued it (an update that " \
-        "is not a signature); pakta signs only the issued document" in result.stderr
+    assert "error: changed.pdf: The document was changed after the secretariat issued it, " \
+        "by an update that is not a signature; pakta signs only the issued document." \
+        in result.stderr
     assert "Traceback" not in result.stderr
     assert not (signing_ws / "signed").exists()
     with Ledger(signing_ws / "pakta.db") as ledger:
@@ -166,5 +167,6 @@ def test_sign_refuses_the_witness_after_a_change_between_signatures(
                        "pki/witness.p12", "--out", "witness", cwd=signing_ws,
                        env=pakta_env())
     assert result.returncode == 3, result.stderr
-    assert "error: retitled.pdf: changed since the secretariat issued it" in result.stderr
+    assert "error: retitled.pdf: The document was changed after the secretariat issued " \
+        "it" in result.stderr
     assert not (signing_ws / "witness").exists()

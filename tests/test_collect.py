@@ -43,7 +43,7 @@ def test_collect_sign_collect_again_and_status(signing_ws: Path, tsa_url: str) -
     # The older copy with fewer signatures never replaces the filed one.
     again = pakta(signing_ws, "collect", "inbox/scan_gorontalo_final.pdf")
     assert again.returncode == 0
-    assert "the filed copy has 2 signature(s); this file has 1" in again.stdout
+    assert "the filed copy has 2 signatures; this file has 1" in again.stdout
     versions = list((signing_ws / "collected" / "versions" /
                      "75-gorontalo-pakta-integritas").glob("*.pdf"))
     assert len(versions) == 2

@@ -155,6 +155,7 @@ def test_verdicts_of_an_intact_a_tampered_and_a_foreign_pdf_in_chromium(
     assert "Dokumen diubah setelah ditandatangani." in tampered
     assert "Dokumen diubah setelah tanda tangan ini." in tampered
     assert "Mintalah dokumen asli kepada sekretariat (Bawaslu)" in tampered
+    assert "Hasil pemeriksaan" in tampered  # what verify found, as the reports say it
 
     foreign = upload(page, served.url + "/", served.ws / "foreign.pdf")
     assert "Berkas ini bukan dokumen yang diterbitkan sekretariat." in foreign
@@ -165,6 +166,7 @@ def test_verdicts_of_an_intact_a_tampered_and_a_foreign_pdf_in_chromium(
     assert "Is this pact genuine?" in page.inner_text("h1")
     english = upload(page, served.url + "/", served.ws / "tampered.pdf")
     assert "Not valid: do not rely on this file." in english
+    assert "What was found" in english and "Hasil pemeriksaan" not in english
     page.close()
 
 
@@ -274,6 +276,14 @@ def test_csrf_headers_and_errors_without_detail(served: Server) -> None:
         big = client.post("/api/verify", content=b"%PDF-" + b"0" * (11 * 2**20),
                           headers={"content-type": "application/pdf"})
         assert big.status_code == 413 and big.json() == {"error": "TOO_LARGE"}
+        # A file that is no PDF: its verdict with the finding's code and sentence, the
+        # page's language in `problems`, English in `findings` (never a 500).
+        png = client.post("/api/verify", files={"file": ("file.png", b"\x89PNG\r\n\x1a\n",
+                                                         "image/png")})
+        assert png.status_code == 200 and png.json()["status"] == "ERROR"
+        assert png.json()["problems"] == ["Berkas ini bukan PDF."]
+        assert png.json()["findings"] == [{"code": "NOT_PDF", "params": {},
+                                           "message": "The file is not a PDF."}]
         junk = client.post("/api/verify", content=b"not a multipart body",
                            headers={"content-type": "multipart/form-data; boundary=x"})
         assert junk.status_code == 400

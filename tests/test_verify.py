@@ -379,7 +379,7 @@ def test_time_limit_turns_a_slow_file_into_an_error_row(ws: Path, tmp_path: Path
 
     hasty = replace(settings_for(ws), time_limit=0.001)
     verdict = verify_file(signed(ws, PACT), hasty)
-    assert verdict.status == ERROR and "not verified within" in texts(verdict)[0]
+    assert verdict.status == ERROR and "could not be checked within" in texts(verdict)[0]
     assert verify_file(signed(ws, PACT), settings_for(ws)).status == COMPLETE
 
 
@@ -421,7 +421,7 @@ def test_a_time_up_lost_in_a_garbage_collector_callback_still_ends_the_file(
     started = time.monotonic()
     verdict = verify_file(signed(ws, PACT), hasty)
     assert lost and verdict.status == ERROR, verdict
-    assert "not verified within" in texts(verdict)[0]
+    assert "could not be checked within" in texts(verdict)[0]
     assert time.monotonic() - started < 1.5
 
 
@@ -556,7 +556,7 @@ def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
     assert [d.path for d in batch.documents] == [str(p) for p in files]
     assert len(rows) == 25
     assert rows["0-killer.pdf"].status == ERROR
-    assert "died" in texts(rows["0-killer.pdf"])[0]
+    assert [r.code for r in rows["0-killer.pdf"].reasons] == ["PROCESS_DIED"]
     assert sum(d.status == COMPLETE for d in batch.documents) == 24
     # only the files in flight when the worker died were checked one by one
     assert len(isolated) <= 2 * (verify.IN_FLIGHT_PER_WORKER + 1) < 25
@@ -612,4 +612,4 @@ def test_a_file_that_finishes_after_its_only_alarm_was_swallowed_is_still_over_t
 
     monkeypatch.setattr(verify, "_verify", swallowing)
     verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), time_limit=0.05))
-    assert verdict.status == ERROR and "not verified within" in texts(verdict)[0], verdict
+    assert verdict.status == ERROR and "could not be checked within" in texts(verdict)[0], verdict
