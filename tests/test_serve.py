@@ -223,6 +223,7 @@ def test_admin_login_and_a_heads_return_by_link(served: Server, browser: Any,
     assert page.url == served.url + "/admin"
     missing = page.inner_text("#missing")
     assert "Pj. Wali Kota Tegal: Dadang Somantri" in missing
+    assert "Kepala daerah, Saksi" in missing and "kepala_daerah" not in missing
 
     # The head opens the link, downloads the pact, signs it, and uploads it back.
     head = browser.new_page()
@@ -247,7 +248,7 @@ def test_admin_login_and_a_heads_return_by_link(served: Server, browser: Any,
     # The secretariat's status shows it at once: now only the witness is missing.
     page.reload()
     row = page.locator(f'#missing tr[data-doc="{downloaded.stem}"] td')
-    assert row.nth(3).inner_text() == "saksi"
+    assert row.nth(3).inner_text() == "Saksi"  # the person, not the slot's name
     # A link that was never issued opens nothing.
     head.goto(served.url + "/i/bukan-tautan-yang-sah")
     assert "Tidak ditemukan." in head.inner_text("#error")
