@@ -40,6 +40,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from pakta.errors import ConfigError
+from pakta.i18n import _
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -240,8 +241,8 @@ class DaskExecutor(Executor):
                 self.client = Client(target if "://" in target else f"tcp://{target}",
                                      timeout="20s")
             except OSError as exc:
-                raise ConfigError(f"executor {address}: cannot reach the Dask scheduler "
-                                  f"({exc})") from exc
+                raise ConfigError(_("executor {address}: cannot reach the Dask scheduler "
+                                    "({reason})").format(address=address, reason=exc)) from exc
             self._own = True
         self.retries = retries
         self._plugins: list[str] = []
@@ -291,7 +292,8 @@ def open_executor(spec: str | None, workers: int = 1) -> Executor:
         try:
             import distributed  # noqa: F401
         except ImportError as exc:
-            raise ConfigError(f"executor {spec}: Dask is not installed",
+            raise ConfigError(_("executor {spec}: Dask is not installed").format(spec=spec),
                               hint="pip install 'pakta[dask]'") from exc
         return DaskExecutor(spec)
-    raise ConfigError(f"executor '{spec}': expected 'local' or 'dask://host:port'")
+    raise ConfigError(_("executor '{spec}': expected 'local' or 'dask://host:port'").format(
+        spec=spec))

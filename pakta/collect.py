@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pakta.files import atomic_write
+from pakta.findings import Finding
+from pakta.i18n import _, ngettext
 from pakta.ledger import CollectedRecord, Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.pades import cut_short
 from pakta.verify import COMPLETE, INCOMPLETE, DocumentVerdict, VerifySettings, verify_file
@@ -40,15 +42,17 @@ def collect_file(path: Path, folder: Path, ledger: Ledger,
                  settings: VerifySettings) -> CollectOutcome:
     verdict = verify_file(path, settings)
     if verdict.status not in (COMPLETE, INCOMPLETE) or verdict.doc_id is None:
+        findings = verdict.reasons or (Finding.of("NOT_ISSUED"),)
         return CollectOutcome(path, "refused", verdict.doc_id,
-                              reason="; ".join(map(str, verdict.reasons)) or verdict.status)
+                              reason=" ".join(f.message() for f in findings))
     data = path.read_bytes()
     if sha256_hex(data) != verdict.sha256:  # replaced between checking and filing
         return CollectOutcome(path, "refused", verdict.doc_id,
-                              reason="the file changed while it was being collected")
-    damage = cut_short(data)
-    if damage is not None:
-        return CollectOutcome(path, "refused", verdict.doc_id, reason=damage)
+                              reason=_("The file changed while it was being collected."))
+    if cut_short(data) is not None:
+        tail = len(data) - data.rfind(b"%%EOF") - len(b"%%EOF")
+        return CollectOutcome(path, "refused", verdict.doc_id,
+                              reason=Finding.of("CUT_SHORT", count=tail).message())
     with _filing_lock(folder):
         return _file(path, data, verdict.doc_id, verdict, folder, ledger)
 
@@ -86,9 +90,11 @@ def _file(path: Path, data: bytes, doc_id: str, verdict: DocumentVerdict, folder
     current = sha256_hex(canonical.read_bytes()) if canonical.exists() else None
     if current is not None and filed.get(current, 0) >= count:
         action = "kept" if new else "already filed"
-        return CollectOutcome(path, action, doc_id, canonical, count,
-                              reason=f"the filed copy has {filed.get(current, 0)} "
-                              f"signature(s); this file has {count}")
+        kept = filed.get(current, 0)
+        return CollectOutcome(path, action, doc_id, canonical, count, reason=ngettext(
+            "the filed copy has {kept} signature; this file has {count}",
+            "the filed copy has {kept} signatures; this file has {count}", kept).format(
+                kept=kept, count=count))
     _write(canonical, data)
     return CollectOutcome(path, "filed", doc_id, canonical, count)
 

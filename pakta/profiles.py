@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from pakta.errors import ConfigError
+from pakta.i18n import _
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 KEYS = {"template", "level", "slot_order", "slots", "lock_fields", "certification"}
@@ -65,24 +66,27 @@ DEFAULT = Profile("*", "B-T", ("kepala_daerah",))
 
 
 def _problem(template: str, what: str) -> ConfigError:
-    return ConfigError(f"signature profile {template}.toml: {what}")
+    return ConfigError(_("signature profile {template}.toml: {what}").format(
+        template=template, what=what))
 
 
 def parse_profile(template: str, data: dict[str, Any]) -> Profile:
     unknown = set(data) - KEYS
     if unknown:
-        raise _problem(template, f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise _problem(template, _("unknown keys {keys}").format(
+            keys=", ".join(sorted(unknown))))
     level = data.get("level", "B-T")
     if level not in LEVELS:
-        raise _problem(template, f"level '{level}' is not one of {', '.join(LEVELS)}")
+        raise _problem(template, _("level '{level}' is not one of {levels}").format(
+            level=level, levels=", ".join(LEVELS)))
     slots = {name: SlotProfile(name, str(v.get("reason", "")), str(v.get("role", "")))
              for name, v in data.get("slots", {}).items()}
     order = tuple(data.get("slot_order", ()))
     if not order or set(order) - set(slots):
-        raise _problem(template, "slot_order must list the slots defined under [slots]")
+        raise _problem(template, _("slot_order must list the slots defined under [slots]"))
     cert = data.get("certification", {})
     if set(cert) - {"slot", "reason"}:
-        raise _problem(template, "[certification] takes only slot and reason")
+        raise _problem(template, _("[certification] takes only slot and reason"))
     return Profile(template, level, order, slots, bool(data.get("lock_fields", True)),
                    Certification(**{k: str(v) for k, v in cert.items()}))
 

@@ -102,22 +102,22 @@ def test_corpus_in_one_verify_run(attack_ws: Path) -> None:
     destroyed = documents["witness-contents-missing"]["findings"][0]
     assert destroyed == {"code": "SIGNATURE_DESTROYED",
                          "params": {"slot": "saksi", "document": PACT},
-                         "message": f"the signature in 'saksi' of {PACT} is destroyed or "
-                                    "forged: its signature data cannot be read"}
+                         "message": f"The signature of the witness in {PACT} is destroyed "
+                                    "or forged: its signature data cannot be read."}
     title = documents["title-after-signing"]
-    assert title["reasons"] == ["the document's title changed after signing"]
+    assert title["reasons"] == ["The document's title was changed after it was signed."]
     presign = documents["presign-whiteout"]
     assert presign["reasons"] == [
-        "changed after issue, before signing by kepala_daerah: the signed document is "
-        "not the one the secretariat issued"]
+        "The document was changed after it was issued and before the regional head signed "
+        "it: the signed document is not the one the secretariat issued."]
 
 
 def test_verdicts_read_in_indonesian(attack_ws: Path) -> None:
     result = run_pakta("--lang", "id", "verify", "attacks/title-after-signing.pdf",
                        "attacks/two-roots.pdf", "--trust", "pki/root.pem", cwd=attack_ws)
     assert result.returncode == 1, result.stderr
-    assert "judul dokumen berubah setelah ditandatangani" in result.stdout
-    assert "struktur ambigu" in result.stdout
+    assert "Judul dokumen diubah setelah ditandatangani." in result.stdout
+    assert "Struktur berkas ambigu" in result.stdout
 
 
 def test_an_error_row_keeps_the_document(attack_ws: Path, settings: object,
@@ -146,8 +146,9 @@ def test_sign_refuses_a_pact_changed_before_signing(
                        "pki/signers/75.p12", "--out", "signed", cwd=signing_ws,
                        env=pakta_env())
     assert result.returncode == 3, result.stderr
-    assert "error: changed.pdf: changed since the secretariat issued it (an update that " \
-        "is not a signature); pakta signs only the issued document" in result.stderr
+    assert "error: changed.pdf: The document was changed after the secretariat issued it, " \
+        "by an update that is not a signature; pakta signs only the issued document." \
+        in result.stderr
     assert "Traceback" not in result.stderr
     assert not (signing_ws / "signed").exists()
     with Ledger(signing_ws / "pakta.db") as ledger:
@@ -166,5 +167,6 @@ def test_sign_refuses_the_witness_after_a_change_between_signatures(
                        "pki/witness.p12", "--out", "witness", cwd=signing_ws,
                        env=pakta_env())
     assert result.returncode == 3, result.stderr
-    assert "error: retitled.pdf: changed since the secretariat issued it" in result.stderr
+    assert "error: retitled.pdf: The document was changed after the secretariat issued " \
+        "it" in result.stderr
     assert not (signing_ws / "witness").exists()

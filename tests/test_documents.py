@@ -166,7 +166,7 @@ def test_text_on_page_two_is_named(make_workspace: Callable[..., Path]) -> None:
     (folder / "templates" / "surat.html.j2").write_text(
         '<!doctype html>\n<html lang="id-ID" data-pakta-pages="1">\n<body>\n'
         "<p>{{ head.full_name }}</p>\n"
-        '<div style="height: 25cm"></div>\n<p>Lampiran: daftar hadir rapat koordinasi '
+        '<div style="height: 24cm"></div>\n<p>Lampiran: daftar hadir rapat koordinasi '
         "kepala daerah se-Indonesia</p>\n</body>\n</html>\n", encoding="utf-8")
     result = run_pakta("render", "-t", "surat", "--only", "75", cwd=folder,
                        env={**os.environ, "PAKTA_LANG": "id"})

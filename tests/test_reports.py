@@ -110,7 +110,9 @@ def test_csv_has_one_row_per_document_and_no_formulas(batch) -> None:  # type: i
     assert rows[0]["indications"] == "kepala_daerah=TOTAL-PASSED; saksi=TOTAL-PASSED"
     assert rows[2]["indications"] == "kepala_daerah=TOTAL-FAILED/HASH_FAILURE"
     assert rows[3]["path"].startswith("inbox/")  # not a formula
-    assert rows[1]["missing_slots"] == "" and rows[1]["reasons"] == "unsigned: saksi"
+    assert rows[1]["missing_slots"] == "" and rows[1]["reasons"] == "UNSIGNED"
+    assert rows[2]["problems"] == ("Signed by the wrong person: " + HOSTILE + " signed as "
+                                   "the regional head, but the roster names x.")
     assert csv_report._cell("=1+1") == "'=1+1" and csv_report._cell("-5") == "'-5"
 
 
@@ -225,7 +227,8 @@ def test_signatures_only_is_said_at_the_top_in_both_languages() -> None:
 
     docs = [document(None, COMPLETE, path="files/a.pdf", sigs=(signature(),)),
             document(None, INVALID, path="files/b.pdf",
-                     reasons=("signature 'kepala_daerah': TOTAL-FAILED / HASH_FAILURE",),
+                     reasons=(Finding.of("SIGNATURE_NOT_PASSED", field="kepala_daerah",
+                                         indication="TOTAL-FAILED / HASH_FAILURE"),),
                      sigs=(signature(indication="TOTAL-FAILED", sub="HASH_FAILURE"),))]
     batch = summarise(docs, VerifySettings(trust_roots=(), signatures_only=True))
     assert batch.signatures_only and headline(batch, "en") == \
@@ -269,20 +272,53 @@ def test_csv_in_indonesian_with_rows_for_missing_and_duplicates() -> None:
 @pytest.mark.parametrize("lang, sentences", [
     ("en", ["Signed by the wrong person: Dadang Somantri signed as the regional head, but "
             "the roster names Hamka Hendra Noer.",
-            "Not yet signed by the witness.", "The file has no signature.",
+            "Not yet signed by the witness.",
+            "Not yet signed by the regional head and the witness.",
+            "The file has no signature.",
             "This file is not a document the secretariat issued.",
-            "The file cannot be read as a PDF."]),
+            "The file cannot be read as a PDF.",
+            "Signature of the regional head: The file was changed after it was signed: the "
+            "signature no longer matches its content.",
+            "Signed in the wrong order: the witness, then the regional head; the order must "
+            "be the regional head, then the witness.",
+            "The document was changed after it was issued and before the regional head "
+            "signed it: the signed document is not the one the secretariat issued."]),
     ("id", ["Ditandatangani oleh orang yang salah: Dadang Somantri menandatangani sebagai "
             "kepala daerah, padahal daftar kepala daerah mencantumkan Hamka Hendra Noer.",
-            "Belum ditandatangani oleh saksi.", "Berkas belum ditandatangani.",
+            "Belum ditandatangani oleh saksi.",
+            "Belum ditandatangani oleh kepala daerah dan saksi.",
+            "Berkas belum ditandatangani.",
             "Berkas ini bukan dokumen yang diterbitkan sekretariat.",
-            "Berkas ini tidak dapat dibaca sebagai PDF."]),
+            "Berkas ini tidak dapat dibaca sebagai PDF.",
+            "Tanda tangan kepala daerah: Berkas telah diubah setelah ditandatangani: tanda "
+            "tangan tidak lagi cocok dengan isinya.",
+            "Ditandatangani dengan urutan yang salah: saksi, lalu kepala daerah; urutan yang "
+            "seharusnya adalah kepala daerah, lalu saksi.",
+            "Dokumen diubah setelah diterbitkan dan sebelum ditandatangani oleh kepala "
+            "daerah: dokumen yang ditandatangani bukan dokumen yang diterbitkan "
+            "sekretariat."]),
 ])
-def test_each_reason_is_one_plain_sentence(lang: str, sentences: list[str]) -> None:
-    from pakta.findings import Finding
-    from pakta.reports.words import reason_sentence
+def test_each_finding_is_one_plain_sentence(lang: str, sentences: list[str]) -> None:
+    """The sentence is the finding's own (pakta/findings.py): a slot is named as the
+    person who signs in it; the JSON keeps the slot's name."""
+    findings = [
+        Finding.of("WRONG_HEAD_SIGNER", slot="kepala_daerah", signer="Dadang Somantri",
+                   expected="Hamka Hendra Noer"),
+        Finding.of("UNSIGNED", slots="saksi"),
+        Finding.of("UNSIGNED", slots="kepala_daerah, saksi"),
+        Finding.of("NO_SIGNATURE"), Finding.of("NOT_ISSUED"), Finding.of("UNREADABLE"),
+        Finding.of("SIGNATURE_NOT_PASSED", field="kepala_daerah",
+                   indication="TOTAL-FAILED / HASH_FAILURE"),
+        Finding.of("OUT_OF_ORDER", order="saksi, kepala_daerah",
+                   expected="kepala_daerah, saksi"),
+        Finding.of("CHANGED_BEFORE_SIGNING", slot="kepala_daerah")]
+    assert [f.message(lang) for f in findings] == sentences
+    assert findings[2].as_json()["params"] == {"slots": "kepala_daerah, saksi"}
 
-    reasons = ["wrong signer in 'kepala_daerah': Dadang Somantri, the roster names "
-               "Hamka Hendra Noer", "unsigned: saksi", "no signature",
-               Finding.of("NOT_ISSUED"), "unreadable PDF (PdfReadError: broken xref)"]
-    assert [reason_sentence(r, lang) for r in reasons] == sentences
+
+def test_every_code_is_documented_with_its_sentence() -> None:
+    from pakta.findings import MESSAGES
+
+    schema = (ROOT / "docs" / "report-schema.md").read_text(encoding="utf-8")
+    for code, sentence in MESSAGES.items():
+        assert f"| `{code}` |" in schema and f"| {sentence} |" in schema, code

@@ -169,7 +169,7 @@ def signed_and_verified(folder: Path) -> dict[str, str]:
         assert [(s["field"], s["indication"], s["intact"]) for s in doc["signatures"]] \
             == [("kepala_daerah", "TOTAL-PASSED", True)], doc
         # one key signed every head's document: the roster check is the only finding
-        assert all(r.startswith("wrong signer in 'kepala_daerah'") for r in doc["reasons"])
+        assert {f["code"] for f in doc["findings"]} == {"WRONG_HEAD_SIGNER"}
     return {pdf.name: sha256_hex(pdf.read_bytes()) for pdf in pdfs}
 
 

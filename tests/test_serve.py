@@ -155,6 +155,7 @@ def test_verdicts_of_an_intact_a_tampered_and_a_foreign_pdf_in_chromium(
     assert "Dokumen diubah setelah ditandatangani." in tampered
     assert "Dokumen diubah setelah tanda tangan ini." in tampered
     assert "Mintalah dokumen asli kepada sekretariat (Bawaslu)" in tampered
+    assert "Hasil pemeriksaan" in tampered  # what verify found, as the reports say it
 
     foreign = upload(page, served.url + "/", served.ws / "foreign.pdf")
     assert "Berkas ini bukan dokumen yang diterbitkan sekretariat." in foreign
@@ -165,6 +166,7 @@ def test_verdicts_of_an_intact_a_tampered_and_a_foreign_pdf_in_chromium(
     assert "Is this pact genuine?" in page.inner_text("h1")
     english = upload(page, served.url + "/", served.ws / "tampered.pdf")
     assert "Not valid: do not rely on this file." in english
+    assert "What was found" in english and "Hasil pemeriksaan" not in english
     page.close()
 
 
@@ -221,6 +223,7 @@ def test_admin_login_and_a_heads_return_by_link(served: Server, browser: Any,
     assert page.url == served.url + "/admin"
     missing = page.inner_text("#missing")
     assert "Pj. Wali Kota Tegal: Dadang Somantri" in missing
+    assert "Kepala daerah, Saksi" in missing and "kepala_daerah" not in missing
 
     # The head opens the link, downloads the pact, signs it, and uploads it back.
     head = browser.new_page()
@@ -245,7 +248,7 @@ def test_admin_login_and_a_heads_return_by_link(served: Server, browser: Any,
     # The secretariat's status shows it at once: now only the witness is missing.
     page.reload()
     row = page.locator(f'#missing tr[data-doc="{downloaded.stem}"] td')
-    assert row.nth(3).inner_text() == "saksi"
+    assert row.nth(3).inner_text() == "Saksi"  # the person, not the slot's name
     # A link that was never issued opens nothing.
     head.goto(served.url + "/i/bukan-tautan-yang-sah")
     assert "Tidak ditemukan." in head.inner_text("#error")
@@ -274,6 +277,14 @@ def test_csrf_headers_and_errors_without_detail(served: Server) -> None:
         big = client.post("/api/verify", content=b"%PDF-" + b"0" * (11 * 2**20),
                           headers={"content-type": "application/pdf"})
         assert big.status_code == 413 and big.json() == {"error": "TOO_LARGE"}
+        # A file that is no PDF: its verdict with the finding's code and sentence, the
+        # page's language in `problems`, English in `findings` (never a 500).
+        png = client.post("/api/verify", files={"file": ("file.png", b"\x89PNG\r\n\x1a\n",
+                                                         "image/png")})
+        assert png.status_code == 200 and png.json()["status"] == "ERROR"
+        assert png.json()["problems"] == ["Berkas ini bukan PDF."]
+        assert png.json()["findings"] == [{"code": "NOT_PDF", "params": {},
+                                           "message": "The file is not a PDF."}]
         junk = client.post("/api/verify", content=b"not a multipart body",
                            headers={"content-type": "multipart/form-data; boundary=x"})
         assert junk.status_code == 400

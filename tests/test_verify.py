@@ -185,8 +185,9 @@ def test_wrong_head_is_invalid(ws: Path, batch_settings: VerifySettings,
     verdict = check(tmp_path, PACT, data, batch_settings)
     assert verdict.status == INVALID
     assert head_sig(verdict).indication == PASSED  # a good signature, by the wrong person
-    assert "wrong signer in 'kepala_daerah': Dadang Somantri, the roster names " \
-        "Hamka Hendra Noer" in texts(verdict)
+    assert "Signed by the wrong person: Dadang Somantri signed as the regional head, but " \
+        "the roster names Hamka Hendra Noer." in texts(verdict)
+    assert [r.code for r in verdict.reasons] == ["WRONG_HEAD_SIGNER"]
 
 
 def test_empty_witness_slot_is_incomplete(ws: Path, batch_settings: VerifySettings,
@@ -205,8 +206,8 @@ def test_witness_before_head_is_out_of_order(ws: Path, batch_settings: VerifySet
     data = sign_bytes(data, "kepala_daerah", ws / "pki" / "signers" / "75.p12")
     verdict = check(tmp_path, PACT, data, batch_settings)
     assert verdict.status == INVALID
-    assert "signed out of order: saksi, kepala_daerah (expected kepala_daerah, saksi)" \
-        in texts(verdict)
+    assert "Signed in the wrong order: the witness, then the regional head; the order " \
+        "must be the regional head, then the witness." in texts(verdict)
     assert all(s.indication == PASSED for s in verdict.signatures)
 
 
@@ -230,8 +231,8 @@ def test_certification_signature_first_is_respected(ws: Path, tmp_path: Path) ->
     assert head_sig(verdict).certification is None
     # without the profile's certification field, the extra signature is a finding
     other = check(tmp_path, PACT, data, replace(certifying, certification_slots={}))
-    assert other.status == INVALID and any("certification signature in 'sertifikasi'" in r
-                                           for r in texts(other))
+    assert other.status == INVALID and "A certification signature was made as the " \
+        "secretariat, which is not the signing profile's certification field." in texts(other)
     # an annotation after a "form filling only" certification breaks it
     broken = check(tmp_path, PACT, add_annotation(data), certifying)
     assert broken.status == INVALID
@@ -256,7 +257,7 @@ def test_not_the_issued_document_and_unknown_file(ws: Path, batch_settings: Veri
     data = sign_bytes(data, "saksi", ws / "pki" / "witness.p12")
     changed = check(tmp_path, f"{PACT}-signed", data, batch_settings)
     assert changed.status == INVALID and not changed.issued
-    assert texts(changed)[0].startswith("not the issued document")
+    assert texts(changed)[0].startswith("This is not the document the secretariat issued")
     assert [s.indication for s in changed.signatures] == [PASSED, PASSED]
     unknown = check(tmp_path, "surat-lain", data, batch_settings)
     assert unknown.status == UNKNOWN and unknown.doc_id is None
@@ -363,12 +364,12 @@ def test_malformed_files_become_error_rows(ws: Path, batch_settings: VerifySetti
                  "pdf-header-then-noise.pdf"):
         assert rows[name].status in (ERROR, INVALID), (name, rows[name])
         assert not any(s.passed for s in rows[name].signatures), name
-    assert texts(rows["empty.pdf"]) == ("not a PDF file",)
-    assert texts(rows["random.pdf"]) == ("not a PDF file",)
-    assert texts(rows["encrypted.pdf"]) == ("encrypted PDF",)
+    assert texts(rows["empty.pdf"]) == ("The file is not a PDF.",)
+    assert texts(rows["random.pdf"]) == ("The file is not a PDF.",)
+    assert texts(rows["encrypted.pdf"]) == ("The file is encrypted, so it cannot be checked.",)
     assert rows["bomb.pdf"].status == ERROR
     cut = rows["cut-short.pdf"]  # not the unsigned first revision, INCOMPLETE
-    assert cut.status == ERROR and texts(cut)[0].startswith("cut short or damaged: ")
+    assert cut.status == ERROR and texts(cut)[0].startswith("The file is cut short or damaged: ")
     assert set(batch.errors) >= {str(bad / "empty.pdf"), str(bad / "bomb.pdf")}
     assert not batch.ok
 
@@ -378,7 +379,7 @@ def test_time_limit_turns_a_slow_file_into_an_error_row(ws: Path, tmp_path: Path
 
     hasty = replace(settings_for(ws), time_limit=0.001)
     verdict = verify_file(signed(ws, PACT), hasty)
-    assert verdict.status == ERROR and "not verified within" in texts(verdict)[0]
+    assert verdict.status == ERROR and "could not be checked within" in texts(verdict)[0]
     assert verify_file(signed(ws, PACT), settings_for(ws)).status == COMPLETE
 
 
@@ -420,7 +421,7 @@ def test_a_time_up_lost_in_a_garbage_collector_callback_still_ends_the_file(
     started = time.monotonic()
     verdict = verify_file(signed(ws, PACT), hasty)
     assert lost and verdict.status == ERROR, verdict
-    assert "not verified within" in texts(verdict)[0]
+    assert "could not be checked within" in texts(verdict)[0]
     assert time.monotonic() - started < 1.5
 
 
@@ -555,7 +556,7 @@ def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
     assert [d.path for d in batch.documents] == [str(p) for p in files]
     assert len(rows) == 25
     assert rows["0-killer.pdf"].status == ERROR
-    assert "died" in texts(rows["0-killer.pdf"])[0]
+    assert [r.code for r in rows["0-killer.pdf"].reasons] == ["PROCESS_DIED"]
     assert sum(d.status == COMPLETE for d in batch.documents) == 24
     # only the files in flight when the worker died were checked one by one
     assert len(isolated) <= 2 * (verify.IN_FLIGHT_PER_WORKER + 1) < 25
@@ -611,4 +612,4 @@ def test_a_file_that_finishes_after_its_only_alarm_was_swallowed_is_still_over_t
 
     monkeypatch.setattr(verify, "_verify", swallowing)
     verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), time_limit=0.05))
-    assert verdict.status == ERROR and "not verified within" in texts(verdict)[0], verdict
+    assert verdict.status == ERROR and "could not be checked within" in texts(verdict)[0], verdict

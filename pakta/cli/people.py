@@ -208,6 +208,7 @@ def _verdict_writer(fmt: str, out: TextIO) -> Any:
 
         def json_row(v: Any) -> None:
             row = {f: getattr(v, f) for f in fields}
+            row["reasons"] = [r.message("en") for r in v.reasons]  # as verify's JSON
             out.write(("\n  " if first[0] else ",\n  ")
                       + json.dumps(row, ensure_ascii=False))
             first[0] = False
@@ -217,7 +218,7 @@ def _verdict_writer(fmt: str, out: TextIO) -> Any:
 
     def csv_row(v: Any) -> None:
         writer.writerow([v.path, v.doc_id, v.status, v.region_code, v.province,
-                         "; ".join(v.reasons)])
+                         "; ".join(r.message() for r in v.reasons)])
     return csv_row
 
 

@@ -2,10 +2,11 @@
 
 Columns (stable; new ones are only added at the end): path, status, doc_id, template,
 region_code, province, head, signatures (count), signers ("; "), indications
-("slot=INDICATION[/SUB]; ..."), missing_slots (space separated), reasons ("; "), sha256,
+("slot=INDICATION[/SUB]; ..."), missing_slots (space separated), reasons (the findings'
+codes, space separated: docs/report-schema.md), sha256,
 issued (first revision is the ledger's rendered file: yes/no), levels ("slot=B-T; ..."),
 timestamps ("slot=ISO time; ..."), seconds, verdict (the status in words), problems
-(each reason as a plain sentence, "; ").
+(each finding's sentence, "; ", as in the other reports).
 
 `status` keeps the machine code (COMPLETE, INVALID, ...). After the documents come a row
 per issued document that was not found (status MISSING), per head with no document at
@@ -27,7 +28,7 @@ from typing import TextIO
 
 from pakta.i18n import N_, language
 from pakta.reports import render_with
-from pakta.reports.words import reason_sentence, status_label, t
+from pakta.reports.words import status_label, t
 from pakta.verify import BatchVerdict, DocumentVerdict
 
 COLUMNS = ["path", "status", "doc_id", "template", "region_code", "province", "head",
@@ -67,12 +68,12 @@ def _row(d: DocumentVerdict, lang: str) -> list[str]:
         for s in d.signatures)
     row = [d.path, d.status, d.doc_id, d.template, d.region_code, d.province, d.head,
            len(d.signatures), "; ".join(s.signer_name for s in d.signatures),
-           indications, " ".join(d.missing_slots), "; ".join(str(r) for r in d.reasons),
+           indications, " ".join(d.missing_slots), " ".join(r.code for r in d.reasons),
            d.sha256, t(lang, N_("yes")) if d.issued else t(lang, N_("no")),
            "; ".join(f"{s.field}={s.level}" for s in d.signatures),
            "; ".join(f"{s.field}={s.timestamp}" for s in d.signatures if s.timestamp),
            f"{d.seconds:.3f}", status_label(d.status, lang),
-           "; ".join(reason_sentence(r, lang) for r in d.reasons)]
+           "; ".join(r.message(lang) for r in d.reasons)]
     return [_cell(v) for v in row]
 
 
@@ -82,7 +83,7 @@ def _extra_row(status: str, lang: str, problem: str, *, path: str = "",
     values: dict[str, object] = {
         "path": path, "status": status, "doc_id": doc_id, "region_code": region,
         "province": province, "head": head, "verdict": status_label(status, lang),
-        "problems": problem, "reasons": problem}
+        "problems": problem}
     return [_cell(values.get(name, "")) for name in COLUMNS]
 
 

@@ -33,7 +33,6 @@ from pakta.reports.words import (
     more_problems,
     needing_attention,
     nt,
-    reason_sentence,
     revocation_sentence,
     slot_signature,
     status_label,
@@ -219,7 +218,7 @@ def _who(d: DocumentVerdict) -> str:
 
 def _problem(d: DocumentVerdict, lang: str) -> str:
     """The document's entry in the problem list: what it is, what is wrong."""
-    sentences = "".join(f'<div class="sentence">{escape(reason_sentence(r, lang))}</div>'
+    sentences = "".join(f'<div class="sentence">{escape(r.message(lang))}</div>'
                         for r in d.reasons)
     return (f"<li>{_badge(d.status, lang)} <b>{escape(d.doc_id or d.path)}</b>{_who(d)}"
             f"{sentences}</li>")
@@ -227,8 +226,8 @@ def _problem(d: DocumentVerdict, lang: str) -> str:
 
 def _document(d: DocumentVerdict, lang: str) -> str:
     count = nt(lang, SIGNATURES, len(d.signatures)).format(count=len(d.signatures))
-    first = reason_sentence(d.reasons[0], lang) if d.reasons else ""
-    reasons = "".join(f"<li>{escape(reason_sentence(r, lang))}</li>" for r in d.reasons)
+    first = d.reasons[0].message(lang) if d.reasons else ""
+    reasons = "".join(f"<li>{escape(r.message(lang))}</li>" for r in d.reasons)
     sigs = "".join(_signature(s, d, lang) for s in (*d.signatures, *d.document_timestamps))
     facts = t(lang, N_("file {path}")).format(path="\0path\0")
     facts = escape(facts).replace("\0path\0", f"<code>{escape(d.path)}</code>")

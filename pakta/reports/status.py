@@ -8,42 +8,59 @@ import json
 from dataclasses import asdict
 from html import escape
 
-from pakta.i18n import _
+from pakta.i18n import N_, _, language
 from pakta.register import load_register
 from pakta.status import STAGES, WITNESS_SLOT, Counts, DocumentStatus, StatusReport
 
-STAGE_LABELS = {"rendered": "rendered only", "head_signed": "signed by head",
-                "witness_signed": "signed by head and witness", "verified": "verified"}
+STAGE_LABELS = {"rendered": N_("rendered only"), "head_signed": N_("signed by head"),
+                "witness_signed": N_("signed by head and witness"),
+                "verified": N_("verified")}
 STAGE_COLOURS = {"rendered": "#c9ced6", "head_signed": "#f2b134",
                  "witness_signed": "#4a90d9", "verified": "#2e9d5b"}
 JSON_SCHEMA_VERSION = 1
+# The HTML page's words, in the process's language (`--lang`).
+HTML_WORDS = {
+    "rendered": N_("rendered"), "head_signed": N_("signed by head"),
+    "witness_signed": N_("signed by witness"), "verified": N_("verified"),
+    "per_province": N_("Per province"), "documents": N_("Documents"),
+    "document": N_("Document"), "province": N_("Province"), "office": N_("Office"),
+    "name": N_("Name"), "head": N_("Head"), "witness": N_("Witness"),
+    "verification": N_("Verification"), "email": N_("E-mail")}
+
+
+W_RENDERED, W_HEAD, W_WITNESS, W_VERIFIED = (N_("rendered"), N_("head"), N_("witness"),
+                                              N_("verified"))
 
 
 def _row(label: str, c: Counts, width: int) -> str:
-    return (f"{label:<{width}} {c.rendered:>8} {c.head_signed:>8} {c.witness_signed:>8} "
-            f"{c.verified:>8}")
+    # columns as wide as their heading in the chosen language (at least 8)
+    widths = [max(8, len(_(w))) for w in (W_RENDERED, W_HEAD, W_WITNESS, W_VERIFIED)]
+    return f"{label:<{width}} " + " ".join(
+        f"{n:>{w}}" for n, w in zip((c.rendered, c.head_signed, c.witness_signed,
+                                     c.verified), widths, strict=True))
 
 
 def to_text(report: StatusReport) -> str:
     width = max([len(p) for p in report.by_province] + [24])
-    header = f"{'':<{width}} {'rendered':>8} {'head':>8} {'witness':>8} {'verified':>8}"
-    lines = ["By template", header]
+    columns = [_(w) for w in (W_RENDERED, W_HEAD, W_WITNESS, W_VERIFIED)]
+    header = f"{'':<{width}} " + " ".join(f"{c:>8}" for c in columns)
+    lines = [_("By template"), header]
     lines += [_row(t, c, width) for t, c in report.by_template.items()]
-    lines += ["", "By province", header]
+    lines += ["", _("By province"), header]
     lines += [_row(p, c, width) for p, c in report.by_province.items()]
-    lines += [_row("TOTAL", report.total, width), ""]
+    lines += [_row(_("TOTAL"), report.total, width), ""]
     missing = report.missing_head
     if report.coverage is not None:
         lines += report.coverage.lines()
         lines.append(_("No head in the roster: {count}").format(
             count=len(report.coverage.missing)))
-    lines.append(f"Waiting for the head's signature: {len(missing)}")
+    lines.append(_("Waiting for the head's signature: {count}").format(count=len(missing)))
     lines += [f"  {d.doc_id}  {d.head_title}: {d.head_name}"
               + (f" <{d.email}>" if d.email else "") for d in missing]
     waiting = report.missing_witness
-    lines.append(f"Waiting for the witness: {len(waiting)}")
+    lines.append(_("Waiting for the witness: {count}").format(count=len(waiting)))
     lines += [f"  {d.doc_id}" for d in waiting]
-    lines.append(f"Last change: {report.last_change or 'never'}")
+    lines.append(_("Last change: {time}").format(time=report.last_change or _("never")))
     return "\n".join(lines) + "\n"
 
 
@@ -105,7 +122,8 @@ def _chart(report: StatusReport) -> str:
     bar_h, gap, label_w, bar_w = 16, 6, 210, 520
     height = len(provinces) * (bar_h + gap) + 10
     most = max((c.rendered for c in report.by_province.values()), default=1) or 1
-    parts = [f'<svg role="img" aria-label="Progress per province" width="{label_w + bar_w + 60}"'
+    label = escape(_("Progress per province"))
+    parts = [f'<svg role="img" aria-label="{label}" width="{label_w + bar_w + 60}"'
              f' height="{height}" xmlns="http://www.w3.org/2000/svg">']
     for i, province in enumerate(provinces):
         y = i * (bar_h + gap) + 5
@@ -119,17 +137,20 @@ def _chart(report: StatusReport) -> str:
             w = bar_w * n / most
             parts.append(f'<rect class="bar {stage}" x="{x:.1f}" y="{y}" width="{w:.1f}" '
                          f'height="{bar_h}" fill="{STAGE_COLOURS[stage]}">'
-                         f"<title>{escape(province)}: {n} {STAGE_LABELS[stage]}</title></rect>")
+                         f"<title>{escape(province)}: {n} {escape(_(STAGE_LABELS[stage]))}"
+                         "</title></rect>")
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 12}" class="lbl">{len(docs)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def to_html(report: StatusReport, title: str = "Status penandatanganan") -> str:
+def to_html(report: StatusReport, title: str | None = None) -> str:
     t = report.total
+    title = title or _("Signing status")
+    w = {key: escape(_(message)) for key, message in HTML_WORDS.items()}
     legend = "".join(f'<span class="key"><i style="background:{STAGE_COLOURS[s]}"></i>'
-                     f"{STAGE_LABELS[s]}</span>" for s in reversed(STAGES))
+                     f"{escape(_(STAGE_LABELS[s]))}</span>" for s in reversed(STAGES))
     rows = "".join(
         f'<tr class="{d.stage}"><td>{escape(d.doc_id)}</td><td>{escape(d.province)}</td>'
         f"<td>{escape(d.head_title)}</td><td>{escape(d.head_name)}</td>"
@@ -138,7 +159,7 @@ def to_html(report: StatusReport, title: str = "Status penandatanganan") -> str:
         f"<td>{escape(d.verification or '')}</td>"
         f"<td>{escape(d.email or '')}</td></tr>" for d in report.documents)
     return f"""<!doctype html>
-<html lang="id"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<html lang="{language()}"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; color: #1d232b; }}
 h1 {{ font-size: 1.4em; }} .lbl {{ font: 12px system-ui, sans-serif; fill: #1d232b; }}
@@ -156,18 +177,19 @@ tr.rendered td:first-child {{ border-left: 4px solid {STAGE_COLOURS['rendered']}
 </style></head><body>
 <h1>{escape(title)}</h1>
 <div class="tiles" id="summary">
-<div class="tile"><b>{t.rendered}</b>rendered</div>
-<div class="tile"><b>{t.head_signed}</b>signed by head</div>
-<div class="tile"><b>{t.witness_signed}</b>signed by witness</div>
-<div class="tile"><b>{t.verified}</b>verified</div>
+<div class="tile"><b>{t.rendered}</b>{w["rendered"]}</div>
+<div class="tile"><b>{t.head_signed}</b>{w["head_signed"]}</div>
+<div class="tile"><b>{t.witness_signed}</b>{w["witness_signed"]}</div>
+<div class="tile"><b>{t.verified}</b>{w["verified"]}</div>
 </div>
-<p>Last change: {escape(report.last_change or 'never')}</p>
+<p>{escape(_("Last change: {time}").format(time=report.last_change or _("never")))}</p>
 {_coverage_html(report)}
-<h2>Per province</h2><p>{legend}</p>
+<h2>{w["per_province"]}</h2><p>{legend}</p>
 {_chart(report)}
-<h2>Documents</h2>
-<table id="documents"><thead><tr><th>Document</th><th>Province</th><th>Office</th>
-<th>Name</th><th>Head</th><th>Witness</th><th>Verification</th><th>E-mail</th></tr></thead>
+<h2>{w["documents"]}</h2>
+<table id="documents"><thead><tr><th>{w["document"]}</th><th>{w["province"]}</th>
+<th>{w["office"]}</th><th>{w["name"]}</th><th>{w["head"]}</th><th>{w["witness"]}</th>
+<th>{w["verification"]}</th><th>{w["email"]}</th></tr></thead>
 <tbody>{rows}</tbody></table>
 </body></html>
 """

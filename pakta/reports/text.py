@@ -10,7 +10,7 @@ from typing import TextIO
 
 from pakta.i18n import N_, language
 from pakta.reports import render_with
-from pakta.reports.words import CHANGES_WORDS, local_time, reason_sentence, status_label, t
+from pakta.reports.words import CHANGES_WORDS, local_time, status_label, t
 from pakta.reports.words import headline as _headline
 from pakta.verify import STATUSES, BatchVerdict, DocumentVerdict, SignatureVerdict
 
@@ -50,7 +50,7 @@ def _document(d: DocumentVerdict, lang: str) -> list[str]:
              + (f"  [{d.doc_id}]" if d.doc_id else "")]
     lines.extend(_signature_line(s, d.region_code, lang)
                  for s in (*d.signatures, *d.document_timestamps))
-    lines.extend(f"    - {reason_sentence(r, lang)}" for r in d.reasons)
+    lines.extend(f"    - {r.message(lang)}" for r in d.reasons)
     return lines
 
 

@@ -32,7 +32,7 @@ from pakta.i18n import N_, in_language, normalise, translator
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.render.qr import normalise_id
 from pakta.serve import auth
-from pakta.serve.present import record_view, template_title, verdict_view
+from pakta.serve.present import SLOT_NAMES, record_view, template_title, verdict_view
 from pakta.serve.uploads import UploadError, read_form
 from pakta.serve.worker import Busy, Limits, Verifier
 from pakta.status import build_status
@@ -312,8 +312,10 @@ def create_app(ws: Workspace, limits: Limits | None = None) -> FastAPI:
 
         heads = load_roster(ws.roster) if ws.roster.exists() else []
         report = build_status(ledger, heads, template_dir=ws.template_dir)
+        lang = lang_of(request)
         return page(request, "admin.html", report=report,
                     csrf=auth.csrf_token(request.session), title_of=template_title,
+                    slot_of=lambda slot: in_language(lang, SLOT_NAMES.get(slot) or slot),
                     missing=[d for d in report.documents if d.missing_slots])
 
     # -- the heads' return by link -------------------------------------------------------

@@ -58,6 +58,8 @@ CHANGES = {
     "form-filling": N_("Form fields were filled in after this signature."),
     "other": N_("The document was changed after this signature."),
 }
+# sub-indications that mean the signed content itself changed
+CHANGED_CONTENT = frozenset({"HASH_FAILURE", "SUSPICIOUS_MODIFICATION"})
 SLOT_NAMES = {HEAD_SLOT: N_("Regional head"), WITNESS_SLOT: N_("Witness")}
 STATES = {
     "waiting_head": N_("Waiting for the regional head's signature"),
@@ -93,10 +95,19 @@ def _office(slot: str, record: DocumentRecord | None, ws: Workspace) -> str:
     return ""
 
 
+def changed_after(sig: SignatureVerdict) -> str:
+    """What changed after the signature; a signature that no longer matches its file's
+    bytes was changed after it, whatever the later revisions say."""
+    if sig.sub_indication in CHANGED_CONTENT:
+        return "other"
+    return sig.modification
+
+
 def signature_view(sig: SignatureVerdict, record: DocumentRecord | None, ws: Workspace,
                    lang: str) -> dict[str, Any]:
     words = SIGNATURE_WORDS.get(sig.indication, SIGNATURE_UNSURE)
     slot = SLOT_NAMES.get(sig.field)
+    changed = changed_after(sig)
     return {
         "field": sig.field,
         "role": in_language(lang, slot) if slot else sig.field,
@@ -109,16 +120,15 @@ def signature_view(sig: SignatureVerdict, record: DocumentRecord | None, ws: Wor
         "verdict": in_language(lang, words),
         "indication": sig.indication,
         "sub_indication": sig.sub_indication,
-        "changed_after": sig.modification,
-        "changed_after_text": in_language(lang, CHANGES.get(sig.modification,
-                                                            CHANGES["other"])),
+        "changed_after": changed,
+        "changed_after_text": in_language(lang, CHANGES.get(changed, CHANGES["other"])),
     }
 
 
 def verdict_view(verdict: DocumentVerdict, record: DocumentRecord | None,
                  public_id: str | None, ws: Workspace, lang: str) -> dict[str, Any]:
     """A verdict as the page and /api/verify show it."""
-    changed = any(s.modification == "other" for s in verdict.signatures)
+    changed = any(changed_after(s) == "other" for s in verdict.signatures)
     return {
         "status": verdict.status,
         "ok": verdict.ok,
@@ -139,8 +149,9 @@ def verdict_view(verdict: DocumentVerdict, record: DocumentRecord | None,
         "signatures": [signature_view(s, record, ws, lang) for s in verdict.signatures],
         "missing": [in_language(lang, SLOT_NAMES[s]) if s in SLOT_NAMES else s
                     for s in verdict.missing_slots],
-        # verify's own reasons (English): technical details beneath the plain words
-        "details": list(verdict.reasons),
+        # what verify found: the sentences every report shows, in the page's language
+        "problems": [r.message(lang) for r in verdict.reasons],
+        "findings": [r.as_json() for r in verdict.reasons],
     }
 
 
