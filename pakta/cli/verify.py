@@ -46,16 +46,20 @@ if TYPE_CHECKING:
               help=_("Worker processes (default: one per core)."))
 @click.option("--online", is_flag=True,
               help=_("Allow fetching CRLs and OCSP responses (default: offline)."))
+@click.option("--accept-unchecked-revocation", is_flag=True,
+              help=_("Offline audit: a signature whose certificate's revocation status "
+                     "cannot be established passes (default: INDETERMINATE)."))
 @click.option("--time-limit", type=click.FloatRange(min=1), default=30.0,
               show_default=True, help=_("Seconds per file before it becomes an error row."))
 def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, ...],
            roster: Path | None,
            ledger: Path | None, workspace: Path | None, fmt: str, output: Path | None,
-           jobs: int | None, online: bool, time_limit: float) -> None:
+           jobs: int | None, online: bool, accept_unchecked_revocation: bool,
+           time_limit: float) -> None:
     from pakta.errors import InputError, UsageError, VerificationFailed
     from pakta.ledger import Ledger
     from pakta.roster import load_roster
-    from pakta.verify import collect_pdfs, make_settings
+    from pakta.verify import collect_pdfs, limits, make_settings
 
     if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
         _verify_package(paths[0], fmt, output)
@@ -76,8 +80,13 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     try:
         settings = make_settings(trust_files, db, heads, ws.witness.name if ws else None,
                                  ws.template_dir if ws else None, crls, online=online,
-                                 time_limit=time_limit, paths=paths)
+                                 time_limit=time_limit, paths=paths,
+                                 accept_unchecked_revocation=accept_unchecked_revocation)
         files = collect_pdfs(paths)
+        limits.enable()  # this process and the workers it forks: per-file limits
+        if accept_unchecked_revocation:
+            click.echo(_("revocation not checked where no data was found: accepted with "
+                         "--accept-unchecked-revocation"), err=True)
         if settings.signatures_only:  # an auditor with only the files and the trust root
             click.echo(_("no ledger or roster: checking the signatures only"), err=True)
         with _report_stream(output) as out:
