@@ -35,6 +35,8 @@ MESSAGES: dict[str, str] = {
     "NOT_THE_ISSUED_DOCUMENT": N_("not the issued document: its first revision differs "
                                   "from the rendered file in the ledger"),
     "REGION_NOT_IN_ROSTER": N_("region {region} is not in the roster"),
+    "SLOTS_UNKNOWN": N_("the signature slots of template '{template}' cannot be read, so "
+                        "the document cannot be checked"),
     # one reading of the file (pakta/structure.py)
     "AMBIGUOUS_TRAILER": N_("ambiguous structure: the cross-reference section of revision "
                             "{revision} cannot be read as written, so PDF readers may "

@@ -609,3 +609,58 @@ def test_a_file_that_finishes_after_its_only_alarm_was_swallowed_is_still_over_t
     verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), time_limit=0.05),
                           limited=True)
     assert verdict.status == ERROR and "not verified within" in texts(verdict)[0], verdict
+
+
+LIBRARIES = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "pydyf")
+
+
+def _library_attribute_assignments(source: str) -> list[str]:
+    """`x.attr = ...` (or `setattr(x, ...)`) where `x` is a name imported from pyHanko,
+    asn1crypto or pydyf, or an attribute of one."""
+    import ast
+
+    tree = ast.parse(source)
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names
+                         if a.name.split(".")[0] in LIBRARIES}
+        elif isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.split(".")[0] in LIBRARIES:
+            imported |= {a.asname or a.name for a in node.names}
+
+    def rooted(expr: ast.expr) -> bool:
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        return isinstance(expr, ast.Name) and expr.id in imported
+
+    found = []
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "setattr" and node.args and rooted(node.args[0]):
+            found.append(f"line {node.lineno}: setattr")
+        found += [f"line {node.lineno}: {ast.unparse(t)}" for t in targets
+                  if isinstance(t, ast.Attribute) and rooted(t.value)]
+    return found
+
+
+def test_no_assignment_to_a_library_attribute_in_pakta() -> None:
+    """pakta uses pyHanko, asn1crypto and pydyf through their APIs, never by patching
+    them (the check itself is tested on a patch like the ones that were removed)."""
+    import pakta
+
+    assert _library_attribute_assignments(
+        "from asn1crypto import x509\nx509.Name.__eq__ = lambda a, b: True\n"
+        "from pyhanko.pdf_utils import generic as g\ng.read_hex_string_from_stream = 1\n"
+        "import pydyf\nsetattr(pydyf, 'x', 1)\n") == [
+        "line 2: x509.Name.__eq__", "line 4: g.read_hex_string_from_stream",
+        "line 6: setattr"]
+    root = Path(pakta.__file__).parent
+    offenders = {str(p.relative_to(root)): found for p in sorted(root.rglob("*.py"))
+                 if (found := _library_attribute_assignments(p.read_text("utf-8")))}
+    assert offenders == {}

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
               help=_("Trust root(s), PEM or DER (default: the workspace's pki/root.pem)."))
 @click.option("--crl", "crls", multiple=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Certificate revocation list(s), DER (verification is offline)."))
+              help=_("Certificate revocation list(s), DER or PEM (default: the workspace's "
+                     "pki/crls/*.crl)."))
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
               help=_("Roster file (default: the workspace's)."))
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
@@ -59,7 +60,7 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     from pakta.errors import InputError, UsageError, VerificationFailed
     from pakta.ledger import Ledger
     from pakta.roster import load_roster
-    from pakta.verify import collect_pdfs, limits, make_settings
+    from pakta.verify import collect_pdfs, limits, make_settings, workspace_crls
 
     if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
         _verify_package(paths[0], fmt, output)
@@ -68,6 +69,7 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     trust_files = list(trust) or ([ws.pki_dir / "root.pem"] if ws else [])
     if not trust_files:
         raise UsageError(_("give the trust root with --trust ROOT.pem"))
+    crls = crls or tuple(workspace_crls(ws.pki_dir) if ws else ())
     roster_path = roster or (ws.roster if ws else None)
     heads = load_roster(roster_path) if roster_path else []
     ledger_path = ledger or (ws.ledger if ws else None)
@@ -83,13 +85,13 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
                                  time_limit=time_limit, paths=paths,
                                  accept_unchecked_revocation=accept_unchecked_revocation)
         files = collect_pdfs(paths)
-        limits.enable()  # this process and the workers it forks: per-file limits
         if accept_unchecked_revocation:
             click.echo(_("revocation not checked where no data was found: accepted with "
                          "--accept-unchecked-revocation"), err=True)
         if settings.signatures_only:  # an auditor with only the files and the trust root
             click.echo(_("no ledger or roster: checking the signatures only"), err=True)
-        with _report_stream(output) as out:
+        # per-file limits in this process and the workers it forks
+        with limits.on(), _report_stream(output) as out:
             ok = _verify_streaming(files, settings, db, fmt, out,
                                    jobs or os.cpu_count() or 1)
     finally:

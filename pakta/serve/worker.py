@@ -35,6 +35,7 @@ from pakta.verify import (
     limits,
     make_settings,
     verify_data,
+    workspace_crls,
 )
 
 
@@ -80,7 +81,8 @@ def load_settings(ws: Workspace, time_limit: float, max_bytes: int) -> VerifySet
     heads = load_roster(ws.roster) if ws.roster.exists() else []
     with Ledger(ws.ledger) as ledger:
         settings = make_settings([ws.pki_dir / "root.pem"], ledger, heads, ws.witness.name,
-                                 ws.template_dir, time_limit=time_limit)
+                                 ws.template_dir, workspace_crls(ws.pki_dir),
+                                 time_limit=time_limit)
     return replace(settings, max_bytes=max_bytes)
 
 

@@ -31,6 +31,7 @@ from pakta.verify.settings import (
     load_trust_roots,
     make_settings,
     template_slots,
+    workspace_crls,
 )
 from pakta.verify.verdicts import (
     COMPLETE,
@@ -58,4 +59,5 @@ __all__ = [
     "DocumentVerdict", "SignatureVerdict", "Tally", "VerifySettings", "certification_slot",
     "collect_pdfs", "iter_verdicts", "load_crls", "load_trust_roots", "make_settings",
     "summarise", "template_slots", "verify_data", "verify_file", "verify_paths",
+    "workspace_crls",
 ]

@@ -36,6 +36,19 @@ def enabled() -> bool:
     return _enabled
 
 
+@contextmanager
+def on() -> Iterator[None]:
+    """Limits on for what runs inside (the `pakta` command: its own process and the
+    workers it forks meanwhile), off again after."""
+    global _enabled
+    previous = _enabled
+    enable()
+    try:
+        yield
+    finally:
+        _enabled = previous
+
+
 def in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 

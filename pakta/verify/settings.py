@@ -213,6 +213,12 @@ def collect_pdfs(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+def workspace_crls(pki_dir: Path) -> list[Path]:
+    """The revocation lists kept in a workspace (pki/crls/*.crl: the CAs' CRLs as
+    downloaded before an offline audit), used by default as pki/root.pem is."""
+    return sorted((pki_dir / "crls").glob("*.crl"))
+
+
 def make_settings(trust: Sequence[Path], ledger: Ledger | None,
                   heads: Sequence[RegionHead], witness_name: str | None,
                   template_dir: Path | None = None,
