@@ -664,3 +664,19 @@ def test_no_assignment_to_a_library_attribute_in_pakta() -> None:
     offenders = {str(p.relative_to(root)): found for p in sorted(root.rglob("*.py"))
                  if (found := _library_attribute_assignments(p.read_text("utf-8")))}
     assert offenders == {}
+
+
+def test_slots_that_cannot_be_read_are_an_error_not_a_default(ws: Path) -> None:
+    """No silent fallback: a template whose slots are unknown is not checked against a
+    default set of slots."""
+    from dataclasses import replace
+
+    from pakta.errors import PaktaError
+    from pakta.verify import template_slots
+
+    verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), slots={}))
+    assert verdict.status == ERROR and verdict.doc_id == PACT
+    assert [(r.code, dict(r.params)) for r in verdict.reasons] == [
+        ("SLOTS_UNKNOWN", {"template": "pakta-integritas"})]
+    with pytest.raises(PaktaError):
+        template_slots("no-such-template")
