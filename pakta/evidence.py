@@ -24,7 +24,7 @@ from pakta.files import atomic_write
 from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.roster import load_roster
-from pakta.verify import BatchVerdict, make_settings, verify_paths
+from pakta.verify import BatchVerdict, make_settings, verify_paths, workspace_crls
 
 MANIFEST = "manifest.json"
 MAX_MEMBER_BYTES = 100 * 2**20
@@ -44,10 +44,13 @@ def build_package(ws: Workspace, out: Path, trust: list[Path]) -> tuple[int, Bat
     files[f"roster{ws.roster.suffix}"] = ws.roster.read_bytes()
     for i, path in enumerate(trust):
         files[f"trust/root-{i + 1}{path.suffix or '.pem'}"] = path.read_bytes()
+    crls = workspace_crls(ws.pki_dir)  # the revocation data the verdicts rest on
+    for path in crls:
+        files[f"crls/{path.name}"] = path.read_bytes()
     with Ledger(ws.ledger) as ledger:
         tables = ledger.dump()
         settings = make_settings(trust, ledger, load_roster(ws.roster), ws.witness.name,
-                                 ws.template_dir)
+                                 ws.template_dir, crls)
     batch = verify_paths(pdfs, settings)
     files["ledger/ledger.json"] = json.dumps(tables, indent=2, ensure_ascii=False).encode()
     for table, rows in tables.items():
@@ -121,5 +124,6 @@ def _verify_contents(root: Path, witness: str | None) -> BatchVerdict:
     with Ledger(root / "ledger.db") as ledger:
         ledger.record_documents([DocumentRecord(**row) for row in tables["documents"]])
         settings = make_settings(sorted((root / "trust").glob("*")), ledger,
-                                 load_roster(roster), witness)
+                                 load_roster(roster), witness,
+                                 crls=sorted((root / "crls").glob("*.crl")))
     return verify_paths(sorted((root / "pdf").glob("*.pdf")), settings)

@@ -43,6 +43,8 @@ MESSAGES: dict[str, str] = {
                                   "content differs from the issued file."),
     "REGION_NOT_IN_ROSTER": N_("The region {region} is not in the roster of regional "
                                "heads."),
+    "SLOTS_UNKNOWN": N_("The signature slots of the template {template} cannot be read, so "
+                        "the document cannot be checked."),
     # one reading of the file (pakta/structure.py)
     "AMBIGUOUS_TRAILER": N_("The file's structure is ambiguous: the cross-reference "
                             "section of revision {revision} cannot be read as written, so "

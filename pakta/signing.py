@@ -46,8 +46,8 @@ from pakta.pades import (
 )
 from pakta.pdfread import NOT_READ, LeanPdf, open_pdf
 from pakta.profiles import LEVELS, Profile, load_profile
-from pakta.structure import unsigned_changes
 from pakta.timestamps import TimestampClient, TimestampError
+from pakta.verify.structure import unsigned_changes
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import Signer

@@ -35,6 +35,12 @@ echo "   $(ls signed | wc -l) documents signed by their heads"
 echo "== the witness co-signs every pact in one batch"
 "$PAKTA" sign signed/*-pakta-integritas-signed.pdf --slot saksi --p12 pki/witness.p12 \
   --level B-T --tsa "$TSA" --in-place >/dev/null
+echo "== download the CAs' revocation lists into pki/crls/ (verify uses them offline)"
+mkdir -p pki/crls
+for ca in interm root; do
+  python3 -c "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())" \
+    "http://127.0.0.1:8765/pakta/crls/$ca/latest.crl" >"pki/crls/$ca.crl"
+done
 echo "== collect the returned files (matched by content, not by name)"
 "$PAKTA" collect signed/ 2>&1 | tail -n 1
 echo "== verify the whole folder against the roster and the ledger"

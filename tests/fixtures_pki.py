@@ -39,6 +39,9 @@ def demo_pki_dir(rendered_workspace: Path, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("pki") / "pki"
     create_demo_pki(folder, load_roster(ws.roster), ws.witness.name, PASSPHRASE.encode(),
                     base_url=f"http://127.0.0.1:{free_port()}", test_certificates=True)
+    from tests.verify_cases import demo_crls
+
+    demo_crls(folder)  # pki/crls/: the CAs' CRLs, as an auditor downloads them
     return folder
 
 

@@ -94,6 +94,26 @@ def test_dask_renders_the_same_bytes_and_verdicts_as_the_local_pool(
     assert {v.missing_slots for v in on_dask} == {("asn",)}
 
 
+def test_the_time_limit_holds_on_dask_worker_threads(
+        reference: tuple[Path, Path], dask: DaskExecutor) -> None:
+    """Dask runs tasks in threads, where SIGALRM cannot reach: each file runs in a
+    watchdog child with its limits, and a file over the time limit is an ERROR row
+    naming the document."""
+    from pakta.verify import iter_verdicts
+
+    local, _ = reference
+    files = sorted((local / "out").rglob("*.pdf"))[:4]
+    with Ledger(local / "pakta.db") as ledger:
+        settings = make_settings([], ledger, [], None)
+    hasty = replace(settings, time_limit=0.001)
+    rows = list(iter_verdicts(files, hasty, executor=dask))
+    assert [r.status for r in rows] == ["ERROR"] * 4, rows
+    assert {f.code for r in rows for f in r.reasons} == {"TIME_LIMIT"}
+    assert all(r.doc_id for r in rows)  # the row keeps the document
+    in_time = list(iter_verdicts(files, settings, executor=dask))
+    assert {r.status for r in in_time} == {"INCOMPLETE"}
+
+
 def test_a_worker_killed_mid_batch_loses_nothing(
         reference: tuple[Path, Path], cluster: Any, dask: DaskExecutor,
         tmp_path: Path) -> None:

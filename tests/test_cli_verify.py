@@ -139,3 +139,31 @@ def test_html_report_opens_in_chromium(ws: Path, tmp_path: Path) -> None:
          f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],
         capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_without_revocation_data_a_signature_is_not_a_pass(ws: Path, lang: str) -> None:
+    """Fail closed: offline, without the CAs' CRLs, no signature is TOTAL-PASSED; the
+    auditor may accept that by name, and the report says so."""
+    shutil.move(ws / "pki" / "crls", ws / "downloaded")
+    closed = run_pakta("--lang", lang, "verify", f"signed/{PACT}-signed.pdf",
+                       "--format", "json", cwd=ws)
+    assert closed.returncode == 1, closed.stderr
+    (document,) = json.loads(closed.stdout)["documents"]
+    assert document["status"] == "INVALID"
+    assert {(s["indication"], s["sub_indication"]) for s in document["signatures"]} == {
+        ("INDETERMINATE", "TRY_LATER")}
+    accepted = run_pakta("--lang", lang, "verify", f"signed/{PACT}-signed.pdf",
+                         "--accept-unchecked-revocation", cwd=ws)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    line = {"en": "revocation not checked where no data was found: accepted with "
+                  "--accept-unchecked-revocation",
+            "id": "status pencabutan tidak diperiksa bila datanya tidak ada: diterima "
+                  "dengan --accept-unchecked-revocation"}[lang]
+    assert accepted.stderr.splitlines()[0] == line
+    assert f"  {line}" in accepted.stdout.splitlines()  # in the report's summary
+    # the CAs' CRLs given, as an auditor downloads them: the same file passes in full
+    given = run_pakta("verify", f"signed/{PACT}-signed.pdf", "--crl",
+                      "downloaded/interm.crl", "--crl", "downloaded/root.crl", cwd=ws)
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert "revocation not checked" not in given.stdout + given.stderr

@@ -39,6 +39,11 @@ CASES = [
      "signed bytes (tests/test_hostile_cases.py)"),
     ("truncated, empty, random-bytes and encrypted files",
      "verify: an ERROR row each, the batch goes on, exit 1 (tests/test_verify.py)"),
+    ("a signature whose certificate's revocation status cannot be established "
+     "(offline, no CRL)",
+     "INDETERMINATE / TRY_LATER, document INVALID, unless "
+     "`--accept-unchecked-revocation`, which the report names (tests/test_verify.py, "
+     "tests/test_cli_verify.py)"),
     ("incremental update that changes the page after signing",
      "TOTAL-FAILED / SUSPICIOUS_MODIFICATION, document INVALID (tests/test_verify.py)"),
     ("garbage or non-pakta PDF given to `pakta sign`",

@@ -10,15 +10,12 @@ test_cli_verify.py, the report formats in test_reports.py.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pakta.verify import (
     COMPLETE,
@@ -46,6 +43,7 @@ from tests.verify_cases import (
     add_dss,
     change_page,
     deflate_bomb,
+    demo_crls,
     rendered,
     revoke,
     settings_for,
@@ -99,7 +97,7 @@ def test_untouched_batch_is_complete(ws: Path, batch_settings: VerifySettings) -
     assert head.signer_name == "Hamka Hendra Noer" and head.level == "B-T"
     assert head.timestamp_trusted is True and head.page == 1 and head.key_usage_ok
     assert head.trusted and head.intact and head.valid and len(head.cert_sha256) == 64
-    assert head.issuer == "pakta Demo Signing CA" and head.revocation == "unknown"
+    assert head.issuer == "pakta Demo Signing CA" and head.revocation == "good"
     # after the head: only the witness's signature
     assert head.modification == "signatures-and-validation-data"
     witness = next(s for s in pact.signatures if s.field == "saksi")
@@ -290,16 +288,26 @@ def test_revoked_certificate_from_a_crl(ws: Path, tmp_path: Path) -> None:
     head_p12 = ws / "pki" / "signers" / "75.p12"
     crl = revoke(ws, head_p12, tmp_path / "ca.crl", NOW - dt.timedelta(hours=1))
     data = sign_bytes(rendered(ws, DECL), "kepala_daerah", head_p12)
-    without = check(tmp_path, DECL, data, settings_for(ws))
-    assert without.status == COMPLETE and head_sig(without).revocation == "unknown"
-    verdict = check(tmp_path, DECL, data, settings_for(ws, [crl]))
+    # fail closed: no revocation data at all is not a pass
+    without = check(tmp_path, DECL, data, settings_for(ws, ()))
+    unchecked = head_sig(without)
+    assert unchecked.revocation == "unknown"
+    assert (unchecked.indication, unchecked.sub_indication) == (INDETERMINATE, "TRY_LATER")
+    assert without.status == INVALID
+    assert [r.code for r in without.reasons] == ["SIGNATURE_NOT_PASSED"]
+    # ... unless the auditor accepts it for an offline audit, by name
+    accepted = check(tmp_path, DECL, data, settings_for(ws, (),
+                                                         accept_unchecked_revocation=True))
+    assert accepted.status == COMPLETE and head_sig(accepted).revocation == "unknown"
+    root_crl = demo_crls(ws / "pki")[1]  # the intermediate's status: the root's CRL
+    verdict = check(tmp_path, DECL, data, settings_for(ws, [crl, root_crl]))
     sig = head_sig(verdict)
     assert sig.revoked and sig.revocation == "revoked" and sig.revocation_date
     assert (sig.indication, sig.sub_indication) == (FAILED, "REVOKED")
     assert verdict.status == INVALID
     # the same CRL, but for another certificate: this one is good
     other = revoke(ws, ws / "pki" / "signers" / "71.p12", tmp_path / "other.crl", NOW)
-    good = head_sig(check(tmp_path, DECL, data, settings_for(ws, [other])))
+    good = head_sig(check(tmp_path, DECL, data, settings_for(ws, [other, root_crl])))
     assert good.indication == PASSED and good.revocation == "good"
 
 
@@ -310,7 +318,7 @@ def test_revoked_after_a_trusted_timestamp_still_passes(ws: Path, tmp_path: Path
     crl = revoke(ws, head_p12, tmp_path / "ca.crl", NOW - dt.timedelta(hours=1))
     data = sign_bytes(rendered(ws, DECL), "kepala_daerah", head_p12,
                       stamper=timestamper(ws, NOW - dt.timedelta(hours=2)))
-    verdict = check(tmp_path, DECL, data, settings_for(ws, [crl]))
+    verdict = check(tmp_path, DECL, data, settings_for(ws, [crl, demo_crls(ws / "pki")[1]]))
     sig = head_sig(verdict)
     assert sig.revoked and sig.indication == PASSED, sig
     assert any("valid at the timestamp" in d for d in sig.details)
@@ -378,9 +386,43 @@ def test_time_limit_turns_a_slow_file_into_an_error_row(ws: Path, tmp_path: Path
     from dataclasses import replace
 
     hasty = replace(settings_for(ws), time_limit=0.001)
-    verdict = verify_file(signed(ws, PACT), hasty)
+    verdict = verify_file(signed(ws, PACT), hasty, limited=True)
     assert verdict.status == ERROR and "could not be checked within" in texts(verdict)[0]
     assert verify_file(signed(ws, PACT), settings_for(ws)).status == COMPLETE
+
+
+def test_a_plain_library_call_sets_no_limit_and_no_signal_handler(ws: Path) -> None:
+    """Limits are a worker's: a library call leaves the caller's process as it was."""
+    import resource
+    import signal
+    from dataclasses import replace
+
+    before = (signal.getsignal(signal.SIGALRM), resource.getrlimit(resource.RLIMIT_AS))
+    hasty = replace(settings_for(ws), time_limit=0.001)
+    assert verify_file(signed(ws, PACT), hasty).status == COMPLETE  # no time limit
+    assert (signal.getsignal(signal.SIGALRM), resource.getrlimit(resource.RLIMIT_AS)) \
+        == before
+
+
+def test_a_batch_run_in_the_callers_thread_is_limited_by_a_watchdog_child(
+        ws: Path, tmp_path: Path) -> None:
+    """A batch in the caller's process (or a Dask worker's thread, where signals do not
+    work) runs each file in a watchdog child: the time limit holds there too."""
+    import threading
+    from dataclasses import replace
+
+    hasty = replace(settings_for(ws), time_limit=0.001)
+    files = [signed(ws, PACT), signed(ws, DECL)]
+    results: list[DocumentVerdict] = []
+    worker = threading.Thread(target=lambda: results.extend(
+        verify_paths(files, hasty).documents))
+    worker.start()
+    worker.join(60)
+    assert [d.status for d in results] == [ERROR, ERROR], results
+    assert all("not verified within 0.001 s" in texts(d)[0] for d in results)
+    assert results[0].doc_id == PACT  # the row keeps the document
+    batch = verify_paths(files, settings_for(ws))  # the same files, in time: complete
+    assert [d.status for d in batch.documents] == [COMPLETE, COMPLETE]
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -392,9 +434,9 @@ def test_a_time_up_lost_in_a_garbage_collector_callback_still_ends_the_file(
     import time
     from dataclasses import replace
 
-    from pakta import verify
+    from pakta.verify import documents
 
-    original = verify._verify
+    original = documents._verify
     lost = []
 
     def busy(seconds: float) -> None:
@@ -416,10 +458,10 @@ def test_a_time_up_lost_in_a_garbage_collector_callback_still_ends_the_file(
         busy(2.0)
         return original(*args)
 
-    monkeypatch.setattr(verify, "_verify", slow)
+    monkeypatch.setattr(documents, "_verify", slow)
     hasty = replace(settings_for(ws), time_limit=0.1)
     started = time.monotonic()
-    verdict = verify_file(signed(ws, PACT), hasty)
+    verdict = verify_file(signed(ws, PACT), hasty, limited=True)
     assert lost and verdict.status == ERROR, verdict
     assert "could not be checked within" in texts(verdict)[0]
     assert time.monotonic() - started < 1.5
@@ -450,55 +492,6 @@ def test_missing_trust_root_is_bad_input(tmp_path: Path) -> None:
         load_crls([tmp_path / "junk.pem"])
 
 
-NAMES = ["Pakta Demo Signing CA", "pakta  demo signing ca", "PAKTA Demo Root CA",
-         "Kab. Tegal", "kab. tegal ", "K\u00e4b Tegal", "Kab. Tegal\u00ad"]
-
-
-@settings(max_examples=200, deadline=None, derandomize=True)
-@given(a=st.sampled_from(NAMES), b=st.sampled_from(NAMES),
-       printable=st.booleans(), org=st.sampled_from([None, "Bawaslu", "BAWASLU"]))
-def test_memoised_name_comparison_matches_asn1crypto(a: str, b: str, printable: bool,
-                                                    org: str | None) -> None:
-    from asn1crypto import x509
-
-    from pakta.verify import _install_fast_paths
-
-    _install_fast_paths()
-    first = x509.Name.build({"common_name": a, **({"organization_name": org} if org else {})},
-                            use_printable=printable)
-    second = x509.Name.build({"common_name": b})
-    original = x509.Name.__eq__.__wrapped__  # type: ignore[attr-defined]
-    for left, right in ((first, second), (second, first), (first, first)):
-        again = x509.Name.load(left.dump())
-        assert (left == right) == original(left, right) == (again == right)
-    assert (first == "not a name") is False
-
-
-@settings(max_examples=200, deadline=None, derandomize=True)
-@given(body=st.lists(st.sampled_from(list(b"0123456789abcdefABCDEF \n\r\t\x0cxZ<")),
-                     max_size=60).map(bytes),
-       close=st.booleans())
-def test_fast_hex_reader_matches_pyhanko(body: bytes, close: bool) -> None:
-    """The fast /Contents reader gives what pyHanko's own gives, errors included."""
-    from pyhanko.pdf_utils import generic
-
-    from pakta import verify
-
-    verify._install_fast_paths()
-    fast = generic.read_hex_string_from_stream
-    original = fast.__wrapped__  # type: ignore[attr-defined]
-    data = b"<" + body + (b">" if close else b"") + b" rest"
-
-    def run(reader):  # type: ignore[no-untyped-def]
-        stream = io.BytesIO(data)
-        try:
-            return ("ok", bytes(reader(stream)), stream.tell())
-        except Exception as exc:
-            return ("error", type(exc).__name__, None)
-
-    assert run(fast) == run(original)
-
-
 def test_revoked_by_ocsp_online(ws: Path, pki_services: object, tmp_path: Path) -> None:
     """The demo services answer OCSP for the `revoked` test certificate: offline there is
     no revocation data; `online` fetches it."""
@@ -508,16 +501,17 @@ def test_revoked_by_ocsp_online(ws: Path, pki_services: object, tmp_path: Path) 
 
     revoked_p12 = DemoPki(ws / "pki").test_p12("revoked")
     data = sign_bytes(rendered(ws, DECL), "kepala_daerah", revoked_p12)
-    offline = head_sig(check(tmp_path, f"{DECL}-off", data, settings_for(ws)))
+    offline = head_sig(check(tmp_path, f"{DECL}-off", data, settings_for(ws, ())))
     assert offline.revocation == "unknown" and not offline.revoked
+    assert (offline.indication, offline.sub_indication) == (INDETERMINATE, "TRY_LATER")
     online = head_sig(check(tmp_path, f"{DECL}-on", data,
-                            replace(settings_for(ws), online=True)))
+                            replace(settings_for(ws, ()), online=True)))
     assert online.revoked and online.revocation == "revoked", online
     assert (online.indication, online.sub_indication) in (
         (FAILED, "REVOKED"), (INDETERMINATE, "REVOKED_NO_POE"))
     good = sign_bytes(rendered(ws, DECL), "kepala_daerah", ws / "pki" / "signers" / "75.p12")
     fetched = head_sig(check(tmp_path, f"{DECL}-good", good,
-                             replace(settings_for(ws), online=True)))
+                             replace(settings_for(ws, ()), online=True)))
     assert fetched.revocation == "good" and fetched.indication == PASSED, fetched
 
 
@@ -526,24 +520,26 @@ def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
 
-    from pakta import verify
+    from pakta.verify import batch as verify_batch
+    from pakta.verify import documents, limits
 
-    original = verify._verify
+    original = documents._verify
+    monkeypatch.setattr(limits, "_enabled", True)  # as the pakta command: forked workers
 
     def deadly(path, *args):  # type: ignore[no-untyped-def]
         if path.name == "0-killer.pdf":
             os.kill(os.getpid(), signal.SIGKILL)  # like a crash in a native library
         return original(path, *args)
 
-    monkeypatch.setattr(verify, "_verify", deadly)
+    monkeypatch.setattr(documents, "_verify", deadly)
     isolated = []
-    alone = verify._verify_isolated
+    alone = verify_batch._verify_isolated
 
     def counted(path, settings):  # type: ignore[no-untyped-def]
         isolated.append(path)
         return alone(path, settings)
 
-    monkeypatch.setattr(verify, "_verify_isolated", counted)
+    monkeypatch.setattr(verify_batch, "_verify_isolated", counted)
     folder = tmp_path / "batch"
     folder.mkdir()
     shutil.copy(signed(ws, PACT), folder / "0-killer.pdf")
@@ -559,7 +555,7 @@ def test_a_worker_killed_by_a_file_does_not_stop_the_batch(
     assert [r.code for r in rows["0-killer.pdf"].reasons] == ["PROCESS_DIED"]
     assert sum(d.status == COMPLETE for d in batch.documents) == 24
     # only the files in flight when the worker died were checked one by one
-    assert len(isolated) <= 2 * (verify.IN_FLIGHT_PER_WORKER + 1) < 25
+    assert len(isolated) <= 2 * (verify_batch.IN_FLIGHT_PER_WORKER + 1) < 25
 
 
 def test_b_lt_and_b_lta_from_pakta_sign_verify_offline(ws: Path, pki_services: object,
@@ -592,10 +588,10 @@ def test_a_file_that_finishes_after_its_only_alarm_was_swallowed_is_still_over_t
     import time
     from dataclasses import replace
 
-    from pakta import verify
+    from pakta.verify import documents, limits
 
-    original = verify._verify
-    monkeypatch.setattr(verify, "ALARM_REPEAT_S", 30.0)  # no second chance
+    original = documents._verify
+    monkeypatch.setattr(limits, "ALARM_REPEAT_S", 30.0)  # no second chance
 
     def callback(phase: str, info: object) -> None:
         end = time.monotonic() + 0.3
@@ -610,6 +606,78 @@ def test_a_file_that_finishes_after_its_only_alarm_was_swallowed_is_still_over_t
             gc.callbacks.remove(callback)
         return original(*args)
 
-    monkeypatch.setattr(verify, "_verify", swallowing)
-    verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), time_limit=0.05))
+    monkeypatch.setattr(documents, "_verify", swallowing)
+    verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), time_limit=0.05),
+                          limited=True)
     assert verdict.status == ERROR and "could not be checked within" in texts(verdict)[0], verdict
+
+
+LIBRARIES = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "pydyf")
+
+
+def _library_attribute_assignments(source: str) -> list[str]:
+    """`x.attr = ...` (or `setattr(x, ...)`) where `x` is a name imported from pyHanko,
+    asn1crypto or pydyf, or an attribute of one."""
+    import ast
+
+    tree = ast.parse(source)
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names
+                         if a.name.split(".")[0] in LIBRARIES}
+        elif isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.split(".")[0] in LIBRARIES:
+            imported |= {a.asname or a.name for a in node.names}
+
+    def rooted(expr: ast.expr) -> bool:
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        return isinstance(expr, ast.Name) and expr.id in imported
+
+    found = []
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "setattr" and node.args and rooted(node.args[0]):
+            found.append(f"line {node.lineno}: setattr")
+        found += [f"line {node.lineno}: {ast.unparse(t)}" for t in targets
+                  if isinstance(t, ast.Attribute) and rooted(t.value)]
+    return found
+
+
+def test_no_assignment_to_a_library_attribute_in_pakta() -> None:
+    """pakta uses pyHanko, asn1crypto and pydyf through their APIs, never by patching
+    them (the check itself is tested on a patch like the ones that were removed)."""
+    import pakta
+
+    assert _library_attribute_assignments(
+        "from asn1crypto import x509\nx509.Name.__eq__ = lambda a, b: True\n"
+        "from pyhanko.pdf_utils import generic as g\ng.read_hex_string_from_stream = 1\n"
+        "import pydyf\nsetattr(pydyf, 'x', 1)\n") == [
+        "line 2: x509.Name.__eq__", "line 4: g.read_hex_string_from_stream",
+        "line 6: setattr"]
+    root = Path(pakta.__file__).parent
+    offenders = {str(p.relative_to(root)): found for p in sorted(root.rglob("*.py"))
+                 if (found := _library_attribute_assignments(p.read_text("utf-8")))}
+    assert offenders == {}
+
+
+def test_slots_that_cannot_be_read_are_an_error_not_a_default(ws: Path) -> None:
+    """No silent fallback: a template whose slots are unknown is not checked against a
+    default set of slots."""
+    from dataclasses import replace
+
+    from pakta.errors import PaktaError
+    from pakta.verify import template_slots
+
+    verdict = verify_file(signed(ws, PACT), replace(settings_for(ws), slots={}))
+    assert verdict.status == ERROR and verdict.doc_id == PACT
+    assert [(r.code, dict(r.params)) for r in verdict.reasons] == [
+        ("SLOTS_UNKNOWN", {"template": "pakta-integritas"})]
+    with pytest.raises(PaktaError):
+        template_slots("no-such-template")

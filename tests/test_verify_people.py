@@ -56,15 +56,19 @@ def auditor(ws: Path, tmp_path: Path) -> Path:
     home = tmp_path / "auditor"
     shutil.copytree(ws / "signed", home / "files")
     shutil.copy(ws / "pki" / "root.pem", home / "root.pem")
+    shutil.copytree(ws / "pki" / "crls", home / "crls")  # the CAs' CRLs, downloaded
     tamper(home / "files" / f"{PACT}-signed.pdf")
     return home
+
+
+AUDITOR_CRLS = ("--crl", "crls/interm.crl", "--crl", "crls/root.crl")
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_an_auditor_with_only_the_files_gets_the_signatures_verdict(
         auditor: Path, lang: str) -> None:
     result = run_pakta("--lang", lang, "verify", "files", "--trust", "root.pem",
-                       "--jobs", "1", cwd=auditor)
+                       *AUDITOR_CRLS, "--jobs", "1", cwd=auditor)
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines()[0] == SIGNATURES_ONLY[lang]
     lines = {line.split()[-1]: line for line in result.stdout.splitlines()
@@ -83,7 +87,7 @@ def test_an_auditor_with_only_the_files_gets_the_signatures_verdict(
     assert result.stdout.rstrip().endswith(headline)
     # the JSON keeps the machine codes
     report = run_pakta("--lang", lang, "verify", "files", "--trust", "root.pem",
-                       "--format", "json", "--jobs", "1", cwd=auditor)
+                       *AUDITOR_CRLS, "--format", "json", "--jobs", "1", cwd=auditor)
     assert '"status": "INVALID"' in report.stdout and "TIDAK SAH" not in report.stdout
 
 

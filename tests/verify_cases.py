@@ -50,12 +50,31 @@ def signed_batch(rendered_workspace: Path, demo_pki_dir: Path, tsa_url: str,
     return ws
 
 
-def settings_for(ws: Path, crls: Sequence[Path] = (), **kwargs: Any) -> Any:
+def demo_crls(pki_dir: Path) -> list[Path]:
+    """The demo CAs' current CRLs (the signing CA's and the root's), as an auditor
+    downloads them from the CA before an offline audit: pki/crls/*.crl, made once."""
+    from pakta.pki import DemoPki, _load_arch
+
+    folder = pki_dir / "crls"
+    paths = [folder / "interm.crl", folder / "root.crl"]
+    if not all(p.exists() for p in paths):
+        arch = _load_arch(DemoPki(pki_dir), PASSPHRASE.encode())
+        folder.mkdir(exist_ok=True)
+        for path in paths:
+            path.write_bytes(arch.service_registry.get_crl(path.stem).dump())
+    return paths
+
+
+def settings_for(ws: Path, crls: Sequence[Path] | None = None, **kwargs: Any) -> Any:
+    """The workspace's verification settings, with the demo CAs' CRLs unless `crls`
+    says otherwise (`()`: no revocation data at all)."""
     from pakta.config import load_workspace
     from pakta.ledger import Ledger
     from pakta.roster import load_roster
     from pakta.verify import make_settings
 
+    if crls is None:
+        crls = demo_crls(ws / "pki")
     config = load_workspace(ws)
     with Ledger(config.ledger) as ledger:
         return make_settings([ws / "pki" / "root.pem"], ledger, load_roster(config.roster),

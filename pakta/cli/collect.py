@@ -21,12 +21,13 @@ def collect(paths: tuple[Path, ...], workspace: Path | None, trust: tuple[Path, 
     from pakta.errors import InputError
     from pakta.ledger import Ledger
     from pakta.roster import load_roster
-    from pakta.verify import collect_pdfs, make_settings
+    from pakta.verify import collect_pdfs, make_settings, workspace_crls
 
     ws = workspace_at(workspace)
     with Ledger(ws.ledger) as ledger:
         settings = make_settings(list(trust) or [ws.pki_dir / "root.pem"], ledger,
-                                 load_roster(ws.roster), ws.witness.name, ws.template_dir)
+                                 load_roster(ws.roster), ws.witness.name, ws.template_dir,
+                                 workspace_crls(ws.pki_dir))
         outcomes = collect_files(collect_pdfs(paths), ws.collected_dir, ledger, settings)
     actions = {"kept": _("kept"), "already filed": _("already filed")}
     for o in outcomes:

@@ -118,13 +118,14 @@ def verify(folder: Path | None, trust: tuple[Path, ...], fmt: str, output: Path 
            executor: str | None, jobs: int | None, workspace: Path | None) -> None:
     from pakta.ledger import Ledger
     from pakta.people import people_summary, verify_people
-    from pakta.verify import make_settings
+    from pakta.verify import make_settings, workspace_crls
 
     ws = _workspace(workspace)
     trust_files = list(trust) or [ws.pki_dir / "root.pem"]
     with Ledger(ws.ledger) as ledger, _executor(ws, executor, jobs) as pool, \
             _stream(output) as out:
-        settings = make_settings(trust_files, ledger, [], None, ws.template_dir)
+        settings = make_settings(trust_files, ledger, [], None, ws.template_dir,
+                                 workspace_crls(ws.pki_dir))
         writer = _verdict_writer(fmt, out)
         tally, counts = verify_people((folder or ws.out).resolve(), settings, ledger=ledger,
                                       executor=pool, on_verdict=writer)

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
               help=_("Trust root(s), PEM or DER (default: the workspace's pki/root.pem)."))
 @click.option("--crl", "crls", multiple=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Certificate revocation list(s), DER (verification is offline)."))
+              help=_("Certificate revocation list(s), DER or PEM (default: the workspace's "
+                     "pki/crls/*.crl)."))
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
               help=_("Roster file (default: the workspace's)."))
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
@@ -46,16 +47,20 @@ if TYPE_CHECKING:
               help=_("Worker processes (default: one per core)."))
 @click.option("--online", is_flag=True,
               help=_("Allow fetching CRLs and OCSP responses (default: offline)."))
+@click.option("--accept-unchecked-revocation", is_flag=True,
+              help=_("Offline audit: a signature whose certificate's revocation status "
+                     "cannot be established passes (default: INDETERMINATE)."))
 @click.option("--time-limit", type=click.FloatRange(min=1), default=30.0,
               show_default=True, help=_("Seconds per file before it becomes an error row."))
 def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, ...],
            roster: Path | None,
            ledger: Path | None, workspace: Path | None, fmt: str, output: Path | None,
-           jobs: int | None, online: bool, time_limit: float) -> None:
+           jobs: int | None, online: bool, accept_unchecked_revocation: bool,
+           time_limit: float) -> None:
     from pakta.errors import InputError, UsageError, VerificationFailed
     from pakta.ledger import Ledger
     from pakta.roster import load_roster
-    from pakta.verify import collect_pdfs, make_settings
+    from pakta.verify import collect_pdfs, limits, make_settings, workspace_crls
 
     if len(paths) == 1 and paths[0].suffix.lower() == ".zip":
         _verify_package(paths[0], fmt, output)
@@ -64,6 +69,7 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     trust_files = list(trust) or ([ws.pki_dir / "root.pem"] if ws else [])
     if not trust_files:
         raise UsageError(_("give the trust root with --trust ROOT.pem"))
+    crls = crls or tuple(workspace_crls(ws.pki_dir) if ws else ())
     roster_path = roster or (ws.roster if ws else None)
     heads = load_roster(roster_path) if roster_path else []
     ledger_path = ledger or (ws.ledger if ws else None)
@@ -76,11 +82,16 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
     try:
         settings = make_settings(trust_files, db, heads, ws.witness.name if ws else None,
                                  ws.template_dir if ws else None, crls, online=online,
-                                 time_limit=time_limit, paths=paths)
+                                 time_limit=time_limit, paths=paths,
+                                 accept_unchecked_revocation=accept_unchecked_revocation)
         files = collect_pdfs(paths)
+        if accept_unchecked_revocation:
+            click.echo(_("revocation not checked where no data was found: accepted with "
+                         "--accept-unchecked-revocation"), err=True)
         if settings.signatures_only:  # an auditor with only the files and the trust root
             click.echo(_("no ledger or roster: checking the signatures only"), err=True)
-        with _report_stream(output) as out:
+        # per-file limits in this process and the workers it forks
+        with limits.on(), _report_stream(output) as out:
             ok = _verify_streaming(files, settings, db, fmt, out,
                                    jobs or os.cpu_count() or 1)
     finally:

@@ -80,10 +80,14 @@ class Writer:
 
 
 def mode_line(batch: BatchVerdict, lang: str) -> str | None:
-    """The one line that says what was checked, when it was not everything."""
+    """The line(s) that say what was checked, when it was not everything."""
+    lines = []
     if batch.signatures_only:
-        return t(lang, N_("no ledger or roster: checking the signatures only"))
-    return None
+        lines.append(t(lang, N_("no ledger or roster: checking the signatures only")))
+    if batch.unchecked_revocation_accepted:
+        lines.append(t(lang, N_("revocation not checked where no data was found: accepted "
+                                "with --accept-unchecked-revocation")))
+    return "\n  ".join(lines) or None
 
 
 def _summary(batch: BatchVerdict, lang: str) -> list[str]:

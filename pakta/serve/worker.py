@@ -1,7 +1,8 @@
 """Verification for the server, in worker processes.
 
 Every upload is verified by `pakta.verify.verify_data` (the library's own verification,
-with its per-file time and memory limits) in a process pool, so a hostile file can only
+with per-file time and memory limits, which the pool's workers turn on for themselves)
+in a process pool, so a hostile file can only
 stall or kill a worker, never the server. At most `workers + queue` verifications are
 accepted at once; the rest are told to come back (`Busy`), which the pages show as
 "busy, try again" with HTTP 503. A worker that dies is replaced, and the upload that
@@ -14,6 +15,7 @@ and loaded again when the ledger's documents change.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import signal
 import threading
@@ -26,7 +28,15 @@ from pakta.collect import CollectOutcome, collect_file
 from pakta.config import Workspace
 from pakta.findings import Finding
 from pakta.ledger import Ledger
-from pakta.verify import ERROR, DocumentVerdict, VerifySettings, make_settings, verify_data
+from pakta.verify import (
+    ERROR,
+    DocumentVerdict,
+    VerifySettings,
+    limits,
+    make_settings,
+    verify_data,
+    workspace_crls,
+)
 
 
 class Busy(Exception):
@@ -47,6 +57,8 @@ _settings: VerifySettings | None = None
 def _init(settings: VerifySettings) -> None:
     global _settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C
+    limits.enable()  # per-file time and memory limits, in this worker process only
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # the verdict says it
     _settings = settings
 
 
@@ -69,7 +81,8 @@ def load_settings(ws: Workspace, time_limit: float, max_bytes: int) -> VerifySet
     heads = load_roster(ws.roster) if ws.roster.exists() else []
     with Ledger(ws.ledger) as ledger:
         settings = make_settings([ws.pki_dir / "root.pem"], ledger, heads, ws.witness.name,
-                                 ws.template_dir, time_limit=time_limit)
+                                 ws.template_dir, workspace_crls(ws.pki_dir),
+                                 time_limit=time_limit)
     return replace(settings, max_bytes=max_bytes)
 
 
