@@ -28,7 +28,7 @@ def pki_demo(workspace: Path | None, port: int) -> None:
     import secrets
 
     from pakta.config import load_workspace
-    from pakta.pki import create_demo_pki, write_private
+    from pakta.demo import create_demo_pki, write_private
     from pakta.roster import load_roster
 
     ws = load_workspace(workspace)
@@ -58,7 +58,7 @@ def pki_serve(workspace: Path | None, port: int | None, delay_ms: int,
               passphrase_file: Path | None) -> None:
     """Serve the demo TSA, OCSP responder and CRLs on 127.0.0.1 until interrupted."""
     from pakta.config import load_workspace
-    from pakta.pki import DemoPki, ServiceUrls, serve_forever
+    from pakta.demo import DemoPki, ServiceUrls, serve_forever
 
     ws = load_workspace(workspace)
     if passphrase_file is None and "PAKTA_PASSPHRASE" not in os.environ:
