@@ -108,8 +108,8 @@ def signed_pact(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, object
     from pyhanko.sign import fields, signers
 
     from pakta.config import init_workspace, load_workspace
+    from pakta.demo import create_demo_pki
     from pakta.ledger import Ledger
-    from pakta.pki import create_demo_pki
     from pakta.render import plan_jobs, render_batch
     from pakta.roster import load_roster
     from pakta.verify import make_settings

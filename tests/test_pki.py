@@ -120,8 +120,8 @@ def test_no_web_ui_and_no_key_download(pki_services: Any) -> None:
 
 def test_serve_refuses_a_wrong_passphrase_or_another_root(demo_pki_dir: Path,
                                                           tmp_path: Path) -> None:
+    from pakta.demo import DemoPki, service_app
     from pakta.errors import EnvironmentProblem, SigningRefused
-    from pakta.pki import DemoPki, service_app
 
     with pytest.raises(SigningRefused, match="cannot open the demo PKI's keys"):
         service_app(DemoPki(demo_pki_dir), b"salah")
@@ -135,8 +135,8 @@ def test_serve_refuses_a_wrong_passphrase_or_another_root(demo_pki_dir: Path,
 def test_serve_on_a_busy_port_says_so(demo_pki_dir: Path) -> None:
     import socket
 
+    from pakta.demo import DemoPki, serve
     from pakta.errors import EnvironmentProblem
-    from pakta.pki import DemoPki, serve
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -397,7 +397,7 @@ def _name(common_name: str) -> x509.Name:
 
 def issue_certificate(pki: DemoPki, passphrase: bytes, public_key: Any, common_name: str, *,
                       not_before: dt.datetime | None = None, days: int = 365,
-                      signing_usage: bool = True,
+                      signing_usage: bool = True, non_repudiation: bool = True,
                       issuer: _Issuer | None = None) -> x509.Certificate:
     """A certificate from the demo signing CA for any public key (e.g. one generated on a
     PKCS#11 token), or from `issuer`."""
@@ -411,7 +411,8 @@ def issue_certificate(pki: DemoPki, passphrase: bytes, public_key: Any, common_n
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                    issuer.key.public_key()), critical=False)
                .add_extension(x509.KeyUsage(
-                   digital_signature=signing_usage, content_commitment=signing_usage,
+                   digital_signature=signing_usage,
+                   content_commitment=signing_usage and non_repudiation,
                    key_encipherment=not signing_usage, data_encipherment=False,
                    key_agreement=False, key_cert_sign=False, crl_sign=False,
                    encipher_only=False, decipher_only=False), critical=True))
@@ -423,7 +424,8 @@ def issue_certificate(pki: DemoPki, passphrase: bytes, public_key: Any, common_n
 
 def issue_test_certificate(pki: DemoPki, path: Path, common_name: str, passphrase: bytes, *,
                            not_before: dt.datetime | None = None, days: int = 365,
-                           signing_usage: bool = True, self_signed: bool = False) -> None:
+                           signing_usage: bool = True, non_repudiation: bool = True,
+                           self_signed: bool = False) -> None:
     """A PKCS#12 signer for refusal and verdict tests: expired, without signing usage, or
     from an untrusted CA (`self_signed`)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -441,7 +443,7 @@ def issue_test_certificate(pki: DemoPki, path: Path, common_name: str, passphras
         issuer = _Issuer(ca_cert, ca_key)
     cert = issue_certificate(pki, passphrase, key.public_key(), common_name,
                              not_before=not_before, days=days, signing_usage=signing_usage,
-                             issuer=issuer)
+                             non_repudiation=non_repudiation, issuer=issuer)
     chain = [issuer.cert] if issuer else [_load_issuer(pki, passphrase).cert]
     _p12(path, common_name, key, cert, chain, passphrase)
 

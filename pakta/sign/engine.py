@@ -5,8 +5,9 @@ What pakta adds to pyHanko's defaults, all through pyHanko's own API:
 - the output stays PDF 1.7 with the ESIC extension (PDF/A-3 is built on PDF 1.7):
   `Pdf17Signer` registers no PDF 2.0 extension (ISO 32002, for ECDSA on the NIST
   curves, which PAdES on PDF 1.7 already allows);
-- every widget has an appearance: invisible fields (the certification, document
-  timestamps) are created with an empty appearance before pyHanko fills them;
+- every widget pakta adds has an appearance: the invisible certification field is
+  created with an empty appearance before pyHanko fills it (document timestamp fields
+  not yet: see `add_document_timestamp`);
 - the field locks of the first signature (FieldMDP), and the same key usage rule as
   verification (`pakta.keyusage`).
 """
@@ -68,6 +69,27 @@ def add_invisible_field(writer: Any, name: str) -> None:
         writer.update_container(widget)
 
 
+def align_metadata(writer: Any) -> None:
+    """Info and XMP saying the same after pyHanko's update (PDF/A): pyHanko writes
+    XMP's pdf:Producer as itself and xmp:ModifyDate always, but appends itself to the
+    Info /Producer and updates /ModDate only where there is one. So the Info dictionary
+    gets pyHanko's producer and a /ModDate before pyHanko updates both."""
+    import datetime as dt
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    trailer = writer.trailer
+    info_ref = trailer.raw_get("/Info") if "/Metadata" in writer.root and "/Info" in \
+        trailer else None
+    if not isinstance(info_ref, generic.IndirectObject):
+        return  # no XMP (pyHanko then writes Info alone), or an Info pyHanko rewrites
+    info = info_ref.get_object()
+    info[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
+    info[generic.NameObject("/ModDate")] = generic.pdf_date(dt.datetime.now(dt.UTC))
+    writer.update_container(info)
+
+
 def next_timestamp_field(writer: Any) -> str:
     from pyhanko.sign.fields import enumerate_sig_fields
 
@@ -79,14 +101,17 @@ def next_timestamp_field(writer: Any) -> str:
 
 
 async def add_document_timestamp(data: bytes, services: Services) -> bytes:
-    """A document timestamp over `data` in a new field with an appearance, the TSA's
-    validation data in the DSS first (B-LTA)."""
+    """A document timestamp over `data` in a new field, the TSA's validation data in
+    the DSS first (B-LTA). The field gets no appearance: pyHanko's change analysis
+    accepts a new document timestamp field under the slots' field locks only as pyHanko
+    itself writes it (an appearance stream on it is "an update of a locked field";
+    docs/upstream/)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign.signers import PdfTimeStamper
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     name = next_timestamp_field(writer)
-    add_invisible_field(writer, name)
+    align_metadata(writer)
     out = io.BytesIO()
     await PdfTimeStamper(services.timestamper, field_name=name).async_timestamp_pdf(
         writer, "sha256", services.validation_context, bytes_reserved=TIMESTAMP_RESERVED,
@@ -187,6 +212,7 @@ class BatchSigner:
             add_invisible_field(writer, slot)
         if item.first_signature and item.profile.lock_fields:
             lock_slots(writer, item.profile)
+        align_metadata(writer)
         params = stamp_text_params(self.name, item.title or "", item.reason,
                                    self.settings.place, dt.datetime.now(dt.UTC))
         out = io.BytesIO()

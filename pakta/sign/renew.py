@@ -1,7 +1,7 @@
 """Renewing the archive timestamp chain of B-LTA files: validation data for the last
 document timestamp goes into the DSS, then a new document timestamp (in a field with an
-appearance) covers it all. The steps of pyHanko's `async_update_archival_timestamp_chain`,
-through its public API, so that the new field gets its appearance in the same revision.
+own field) covers it all. The steps of pyHanko's `async_update_archival_timestamp_chain`,
+through its public API, with Info and XMP kept in step (`align_metadata`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from pathlib import Path
 from pakta.errors import SigningRefused
 from pakta.sign.backends import load_certificates
 from pakta.sign.batch import flush_to_disk, run_batch, write_atomically
-from pakta.sign.engine import TIMESTAMP_RESERVED, add_invisible_field, next_timestamp_field
+from pakta.sign.engine import (
+    TIMESTAMP_RESERVED,
+    align_metadata,
+    next_timestamp_field,
+)
 from pakta.sign.model import SignOutcome, SignSummary
 from pakta.sign.prepare import output_path, read_pdf
 from pakta.sign.services import Services
@@ -36,7 +40,7 @@ async def renew_one(source: Path, data: bytes, reader: object, services: Service
         writer, last.pkcs7_content, paths=(status.validation_path,),
         validation_context=context)
     name = next_timestamp_field(writer)
-    add_invisible_field(writer, name)
+    align_metadata(writer)
     out = io.BytesIO()
     await PdfTimeStamper(services.timestamper, field_name=name).async_timestamp_pdf(
         writer, status.md_algorithm, context, bytes_reserved=TIMESTAMP_RESERVED,

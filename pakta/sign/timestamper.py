@@ -50,6 +50,8 @@ class CappedTimeStamper(HTTPTimeStamper):
                     if len(body) > self.max_reply:
                         raise TimestampError(f"the timestamp service {self.url} answered "
                                              f"more than {self.max_reply} bytes")
+        except TimestampError:
+            raise  # (pyHanko's timestamp errors are OSErrors)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise TimestampError(f"cannot reach the timestamp service {self.url} "
                                  f"({type(exc).__name__})") from exc
