@@ -16,6 +16,13 @@ from pakta.cli.sign import passphrase_file_option, read_passphrase
 @main.group()
 def pki() -> None:
     """The demo PKI and its local timestamp, OCSP and CRL services."""
+    import importlib.util
+
+    from pakta.errors import EnvironmentProblem
+
+    if importlib.util.find_spec("certomancer") is None:
+        raise EnvironmentProblem("the demo PKI needs certomancer, which comes with the "
+                                 "demo extra: pip install 'pakta[demo]'")
 
 
 @pki.command("demo")

@@ -29,6 +29,7 @@ class QuickTimestamper:
 
         cert = stamper.tsa_cert
         self._stamper = stamper
+        self.tsa_cert = cert  # asn1crypto, as certomancer gives it
         self._digest = algos.DigestAlgorithm({"algorithm": stamper.md_algorithm}).dump()
         certs = {c.dump() for c in [*stamper.certs_to_embed, cert]}
         self._certificates = der(0xA0, *sorted(certs))  # [0] IMPLICIT SET OF, DER order
