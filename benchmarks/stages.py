@@ -16,7 +16,7 @@ from benchmarks.run import NAIVE, PAKTA, WORK, Row, Run, make_workspace, paired,
 
 PASSPHRASE = "bench-only-passphrase"  # the benchmark's throwaway demo PKI
 ENV = {"PAKTA_PASSPHRASE": PASSPHRASE}
-TSA_PORT = 8787
+TSA_PORT = int(os.environ.get("PAKTA_BENCH_TSA_PORT", "8787"))  # another port on a shared machine
 
 
 def _pakta(ws: Path, *args: str) -> Run:

@@ -10,16 +10,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyhanko.sign.attributes import SignedAttributeProviderSpec, SigningCertificateV2Provider
 from pyhanko.sign.signers import SimpleSigner
 
 from pakta.errors import SigningRefused
 from pakta.sign.backends import check_certificate
 
 
+class KeptSigningCertificate(SigningCertificateV2Provider):
+    """The ESS signing-certificate-v2 attribute, encoded once per signer: pyHanko builds
+    it from the certificate for every signature, and asn1crypto's encoding of it was
+    13 of a signature's 15 ms of CPU (docs/upstream/)."""
+
+    def __init__(self, signing_cert: Any) -> None:
+        from pyhanko.sign.general import as_signing_certificate_v2
+
+        super().__init__(signing_cert)
+        self._der = as_signing_certificate_v2(signing_cert).dump()
+
+    async def build_attr_value(self, dry_run: bool = False) -> Any:
+        from asn1crypto import tsp
+
+        return tsp.SigningCertificateV2.load(self._der)
+
+
+class PadesSignedAttributes(SignedAttributeProviderSpec):
+    """The signed attributes pyHanko's PAdES spec gives pakta's signatures (no CAdES
+    extras: the signing certificate only; content type, digest and algorithm protection
+    pyHanko adds itself), with the signing certificate's attribute kept."""
+
+    def __init__(self, signing_cert: Any) -> None:
+        self.signing_certificate = KeptSigningCertificate(signing_cert)
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str) -> Any:
+        yield self.signing_certificate
+
+
 class KeptKeySigner(SimpleSigner):
-    """pyHanko's SimpleSigner with its private key parsed once: SimpleSigner parses the
-    key's DER for every signature. Algorithms other than ECDSA and RSA PKCS#1 v1.5 go to
-    SimpleSigner as they are."""
+    """pyHanko's SimpleSigner with its private key parsed once (SimpleSigner parses the
+    key's DER for every signature) and its signing-certificate attribute encoded once.
+    Algorithms other than ECDSA and RSA PKCS#1 v1.5 go to SimpleSigner as they are."""
 
     def __init__(self, signer: SimpleSigner) -> None:
         from cryptography.hazmat.primitives import serialization
@@ -30,6 +60,8 @@ class KeptKeySigner(SimpleSigner):
                          prefer_pss=signer.prefer_pss, embed_roots=signer.embed_roots)
         self._key = serialization.load_der_private_key(signer.signing_key.dump(),
                                                        password=None)
+        # pyHanko's own hook (Signer.signed_attr_prov_spec) for the signed attributes
+        self.signed_attr_prov_spec = PadesSignedAttributes(signer.signing_cert)
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
