@@ -44,11 +44,11 @@ NOT_STARTED = "not started"  # the error of a file a stopped batch did not reach
 
 async def run_batch(sources: Sequence[Path], services: Services, job: Job,
                      progress: Callable[[SignOutcome], None] | None,
-                     stop: Any = None) -> SignSummary:
+                     stop: Any = None, in_flight: int = FILES_IN_FLIGHT) -> SignSummary:
     """Every file concurrently (bounded), sharing the services; failures collected. Once
     `stop` (an Event) is set, files not yet started are left alone."""
     summary = SignSummary()
-    limit = asyncio.Semaphore(FILES_IN_FLIGHT)
+    limit = asyncio.Semaphore(in_flight)
 
     async def one(source: Path) -> SignOutcome:
         async with limit:
@@ -127,7 +127,11 @@ def sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
         return finish(item, await batch.sign(item, services))
 
     async def run() -> SignSummary:
-        return await run_batch(sources, batch.services(), job, progress, stop)
+        # Files overlap only to hide the services' latency: without a TSA (B-B) one
+        # file at a time, read only when its turn comes (pyHanko's signer yields to
+        # the event loop, so a wide window would read every input first).
+        in_flight = FILES_IN_FLIGHT if settings.tsa_url else 1
+        return await run_batch(sources, batch.services(), job, progress, stop, in_flight)
 
     return asyncio.run(run())
 
