@@ -46,9 +46,10 @@ from typing import Any
 
 from pakta.batch import Executor, LocalExecutor, WorkerState, chunk_size
 from pakta.errors import InputError
+from pakta.files import cut_short
 from pakta.findings import Finding
+from pakta.keyusage import key_usage_constraints, key_usage_ok
 from pakta.ledger import DocumentRecord, Ledger, first_revision_length, sha256_hex
-from pakta.pades import cut_short
 from pakta.regions import name_key
 from pakta.roster import RegionHead
 from pakta.status import HEAD_SLOT, WITNESS_SLOT
@@ -763,21 +764,17 @@ def _cert_facts(cert: Any) -> dict[str, Any]:
         return dict(signer_name="?", signer_serial=None, cert_sha256="", issuer="",
                     key_usage_ok=False)
     subject = cert.subject.native
-    usage = cert.key_usage_value
-    key_usage_ok = usage is None or bool(set(usage.native) & {"non_repudiation"})
     return dict(signer_name=str(subject.get("common_name", "?")),
                 signer_serial=subject.get("serial_number"),
                 cert_sha256=sha256_hex(cert.dump()),
                 issuer=str(cert.issuer.native.get("common_name", "")),
-                key_usage_ok=key_usage_ok)
+                key_usage_ok=key_usage_ok(cert))
 
 
 def _validate(sig: Any, vc: Any) -> Any:
     from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
 
-    return validate_pdf_signature(
-        sig, vc, key_usage_settings=KeyUsageConstraints(key_usage={"non_repudiation"}))
+    return validate_pdf_signature(sig, vc, key_usage_settings=key_usage_constraints())
 
 
 def _revinfo_covers(vc: Any, cert: Any) -> bool:

@@ -203,8 +203,8 @@ def test_stamp_text_fits_its_box_on_the_longest_title_and_name() -> None:
     every line inside the box less the padding, none over the frame or the name line
     below the box."""
     from fontTools.ttLib import TTFont
-
     from pakta.pades import StampFont, stamp_appearance, stamp_lines
+
     from pakta.signing import stamp_font
 
     path = stamp_font()
