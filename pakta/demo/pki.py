@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pakta.errors import SigningRefused
+from pakta.i18n import _
 from pakta.roster import RegionHead
 
 SIGNERS = "signers"
@@ -300,8 +301,8 @@ def _load_arch(pki: DemoPki, passphrase: bytes) -> Any:
     try:
         loaded = CertomancerConfig(config, key_search_dir=str(pki.folder))
     except OSError as exc:
-        raise SigningRefused(f"{pki.folder / 'keys'}: cannot open the demo PKI's keys: "
-                             "wrong passphrase, or keys missing") from exc
+        raise SigningRefused(_("{value}: cannot open the demo PKI's keys: wrong passphrase, or "
+                               "keys missing").format(value=pki.folder / "keys")) from exc
     return loaded.get_pki_arch(ArchLabel(ARCH))
 
 

@@ -15,6 +15,7 @@ from cryptography import x509
 from pakta.demo.pki import ARCH, DemoPki, ServiceUrls, _load_arch, _to_crypto
 from pakta.demo.tsa import QuickTimestamper
 from pakta.errors import EnvironmentProblem
+from pakta.i18n import _
 
 # OCSP and CRLs
 
@@ -28,8 +29,9 @@ def service_app(pki: DemoPki, passphrase: bytes,
     arch = _load_arch(pki, passphrase)
     served_root = _to_crypto(arch.get_cert("root"))
     if served_root != x509.load_pem_x509_certificate(pki.root_pem.read_bytes()):
-        raise EnvironmentProblem(f"{pki.config_path}: the configuration does not rebuild "
-                                 f"the root in {pki.root_pem}; run `pakta pki demo` again")
+        raise EnvironmentProblem(_("{config_path}: the configuration does not rebuild the root "
+                                   "in {root_pem}; run `pakta pki demo` again").format(
+                                     config_path=pki.config_path, root_pem=pki.root_pem))
     animator = Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False,
                         allow_time_override=False)
     base = pki.urls()
@@ -145,8 +147,8 @@ async def _start(pki: DemoPki, passphrase: bytes, port: int | None,
         server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024,
                                             reuse_address=True)
     except OSError as exc:
-        raise EnvironmentProblem(f"127.0.0.1:{port}: cannot serve the demo PKI (the port "
-                                 "is in use, or not allowed)") from exc
+        raise EnvironmentProblem(_("127.0.0.1:{port}: cannot serve the demo PKI (the port is in "
+                                   "use, or not allowed)").format(port=port)) from exc
     return server, port
 
 

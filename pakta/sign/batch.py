@@ -20,6 +20,7 @@ from typing import Any
 
 from pakta.errors import PdfInputError, SigningError, SigningRefused
 from pakta.files import atomic_write
+from pakta.i18n import _
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.profiles import Profile, load_profile
 from pakta.sign.backends.keyfile import KeySource
@@ -35,7 +36,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, data, flush=False)
     except OSError as exc:
-        raise SigningError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        raise SigningError(_("{path}: cannot write ({value})").format(
+                               path=path, value=exc.strerror or exc)) from exc
 
 
 Job = Callable[[Path, Services], Awaitable[SignOutcome]]
@@ -57,7 +59,7 @@ async def run_batch(sources: Sequence[Path], services: Services, job: Job,
             try:
                 outcome = await job(source, services)
             except (SigningRefused, PdfInputError, SigningError) as exc:
-                outcome = SignOutcome(source, None, exc.message, exc.exit_code)
+                outcome = SignOutcome(source, None, exc.diagnostics(), exc.exit_code)
             except Exception as exc:  # a service down, a pyHanko error
                 outcome = SignOutcome(source, None,
                                       f"{source}: {type(exc).__name__}: {exc}",
@@ -101,7 +103,8 @@ def sign_some(sources: Sequence[Path], batch: BatchSigner, plan: BatchPlan,
             record(SignatureRecord(
                 doc_id=item.doc_id, slot=slot_of(item.profile), signer_name=batch.name,
                 cert_sha256=batch.fingerprint, signed_at=now_iso(),
-                sha256_after=sha256_hex(signed), path=str(item.output)))
+                sha256_after=sha256_hex(signed), path=str(item.output),
+                delegated_for=item.on_behalf_of))
         return SignOutcome(item.source, item.output)
 
     def kept(done: AlreadySigned, source: Path) -> SignOutcome:

@@ -20,6 +20,7 @@ from typing import Any
 from pyhanko.sign.signers import PdfSigner
 
 from pakta.errors import SigningError, SigningRefused
+from pakta.i18n import _
 from pakta.keyusage import SIGNING_KEY_USAGE
 from pakta.profiles import LEVELS
 from pakta.sign.backends import cert_fingerprint, signer_name, trust_roots
@@ -55,7 +56,7 @@ def add_invisible_field(writer: Any, name: str) -> None:
     from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
 
     append_signature_field(writer, SigFieldSpec(name))
-    for field_name, _, ref in enumerate_sig_fields(writer, filled_status=False):
+    for field_name, _filled, ref in enumerate_sig_fields(writer, filled_status=False):
         if field_name != name:
             continue
         empty = generic.StreamObject({
@@ -128,7 +129,7 @@ def lock_slots(writer: Any, profile: Any) -> None:
     from pyhanko.pdf_utils.generic import NameObject
     from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, enumerate_sig_fields
 
-    for name, _, ref in enumerate_sig_fields(writer, filled_status=False):
+    for name, _filled, ref in enumerate_sig_fields(writer, filled_status=False):
         if name not in profile.slot_order or "/Lock" in ref.get_object():
             continue
         keep_open = profile.later_slots(name)
@@ -159,9 +160,11 @@ class BatchSigner:
 
     def __init__(self, signer: Any, settings: SignSettings) -> None:
         if settings.level is not None and settings.level not in LEVELS:
-            raise SigningRefused(f"unknown level '{settings.level}' ({', '.join(LEVELS)})")
+            raise SigningRefused(_("unknown level '{level}' ({items})").format(
+                                     level=settings.level, items=", ".join(LEVELS)))
         if settings.level not in (None, "B-B") and not settings.tsa_url:
-            raise SigningRefused(f"level {settings.level} needs a timestamp service: --tsa URL")
+            raise SigningRefused(_("level {level} needs a timestamp service: --tsa URL").format(
+                                     level=settings.level))
         self.signer = signer
         self.settings = settings
         self.name = signer_name(signer)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pakta.identity import IdentityCheck
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,7 @@ class SignSettings:
     overwrite: bool = False
     trust: tuple[Path, ...] = ()  # roots to validate against for B-LT / B-LTA
     certify: bool = False  # the secretariat's certification signature (slot: profile's)
+    identity: IdentityCheck | None = None  # who may sign each slot (pakta.identity)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pakta.errors import SigningRefused
+from pakta.i18n import _
 from pakta.sign.backends import load_certificates
 from pakta.sign.batch import flush_to_disk, run_batch, write_atomically
 from pakta.sign.engine import (
@@ -33,8 +34,8 @@ async def renew_one(source: Path, data: bytes, reader: object, services: Service
     context = services.validation_context
     status = await async_validate_pdf_timestamp(last, validation_context=context)
     if not (status.intact and status.valid and status.trusted):
-        raise SigningRefused(f"{source}: the last archive timestamp does not validate "
-                             f"({status.summary()})")
+        raise SigningRefused(_("{source}: the last archive timestamp does not validate "
+                               "({summary})").format(source=source, summary=status.summary()))
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(
         writer, last.pkcs7_content, paths=(status.validation_path,),
@@ -56,16 +57,17 @@ def renew_timestamps(
     """Extend the archive timestamp chain of B-LTA files."""
     roots = load_certificates(trust)
     if not roots:
-        raise SigningRefused("renewing a timestamp needs the trust root (--trust ROOT.pem)")
+        raise SigningRefused(_("renewing a timestamp needs the trust root (--trust ROOT.pem)"))
 
     async def job(source: Path, services: Services) -> SignOutcome:
         output = output_path(source, out_dir, in_place, "-renewed")
         data, reader = read_pdf(source)
         if not reader.embedded_timestamp_signatures:
-            raise SigningRefused(f"{source}: no archive timestamp to renew (sign at B-LTA "
-                                 "first)")
+            raise SigningRefused(_("{source}: no archive timestamp to renew (sign at B-LTA "
+                                   "first)").format(source=source))
         if output.exists() and output != source and not overwrite:
-            raise SigningRefused(f"{output}: exists; pass --overwrite to replace it")
+            raise SigningRefused(_("{output}: exists; pass --overwrite to replace it").format(
+                                     output=output))
         write_atomically(output, await renew_one(source, data, reader, services))
         return SignOutcome(source, output)
 

@@ -13,6 +13,8 @@ from typing import Any
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
+from pakta.i18n import _
+
 # A timestamp reply is a few kilobytes (the token and the TSA's chain); a service that
 # sends more is not answering a timestamp request.
 MAX_REPLY = 256 * 1024
@@ -42,23 +44,26 @@ class CappedTimeStamper(HTTPTimeStamper):
                     self.url, headers=headers, data=req.dump(), auth=self.auth,
                     timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                 if response.status != 200:
-                    raise TimestampError(f"the timestamp service {self.url} answered "
-                                         f"HTTP {response.status}")
+                    raise TimestampError(_("the timestamp service {url} answered HTTP "
+                                           "{status}").format(url=self.url,
+                                                              status=response.status))
                 body = bytearray()
                 async for chunk in response.content.iter_chunked(16384):
                     body += chunk
                     if len(body) > self.max_reply:
-                        raise TimestampError(f"the timestamp service {self.url} answered "
-                                             f"more than {self.max_reply} bytes")
+                        raise TimestampError(_("the timestamp service {url} answered more "
+                                               "than {limit} bytes").format(
+                                                 url=self.url, limit=self.max_reply))
         except TimestampError:
             raise  # (pyHanko's timestamp errors are OSErrors)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise TimestampError(f"cannot reach the timestamp service {self.url} "
-                                 f"({type(exc).__name__})") from exc
+            raise TimestampError(_("cannot reach the timestamp service {url} ({kind})").format(
+                                     url=self.url, kind=type(exc).__name__)) from exc
         try:
             reply = tsp.TimeStampResp.load(bytes(body))
             reply["status"].native  # noqa: B018 (decode now: not DER is refused here)
         except Exception as exc:
-            raise TimestampError(f"the timestamp service {self.url}'s answer is not a "
-                                 f"timestamp ({type(exc).__name__})") from exc
+            raise TimestampError(_("the answer of the timestamp service {url} is not a "
+                                   "timestamp ({kind})").format(
+                                     url=self.url, kind=type(exc).__name__)) from exc
         return reply

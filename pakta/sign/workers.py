@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import PdfInputError, SigningError, SigningRefused
+from pakta.i18n import _
 from pakta.ledger import Ledger, SignatureRecord
 from pakta.sign.backends.keyfile import KeySource
 from pakta.sign.batch import NOT_STARTED, BatchPlan, sign_some
@@ -44,7 +45,7 @@ def _worker_main(sources: list[Path], plan: BatchPlan, key_source: KeySource,
 
 def _outcome_of(source: Path, exc: BaseException) -> SignOutcome:
     if isinstance(exc, SigningRefused | PdfInputError | SigningError):
-        return SignOutcome(source, None, exc.message, exc.exit_code)
+        return SignOutcome(source, None, exc.diagnostics(), exc.exit_code)
     return SignOutcome(source, None, f"{source}: {type(exc).__name__}: {exc}",
                        SigningError.exit_code)
 
@@ -116,9 +117,9 @@ def sign_in_processes(sources: Sequence[Path], plan: BatchPlan, key_source: KeyS
     seen = {o.source for o in summary.outcomes}
     for source in sources:
         if source not in seen:
-            summary.outcomes.append(SignOutcome(source, None, f"{source}: the worker "
-                                                "process signing it stopped",
-                                                SigningError.exit_code))
+            summary.outcomes.append(SignOutcome(
+                source, None, _("{source}: the worker process signing it stopped").format(
+                    source=source), SigningError.exit_code))
     return summary
 
 

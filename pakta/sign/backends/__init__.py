@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import SigningRefused
+from pakta.i18n import _
 from pakta.keyusage import key_usage_ok
 from pakta.ledger import sha256_hex
 
@@ -19,14 +20,15 @@ def check_certificate(cert: Any, source: str) -> None:
     """Refuse certificates that cannot make a valid signature now."""
     now = dt.datetime.now(dt.UTC)
     if cert.not_valid_before > now:
-        raise SigningRefused(f"{source}: the certificate is not valid before "
-                             f"{cert.not_valid_before:%Y-%m-%d}")
+        raise SigningRefused(_("{source}: the certificate is not valid before "
+                               "{not_valid_before:%Y-%m-%d}").format(
+                                 source=source, not_valid_before=cert.not_valid_before))
     if cert.not_valid_after < now:
-        raise SigningRefused(f"{source}: the certificate expired on "
-                             f"{cert.not_valid_after:%Y-%m-%d}")
+        raise SigningRefused(_("{source}: the certificate expired on {date:%Y-%m-%d}")
+                             .format(source=source, date=cert.not_valid_after))
     if not key_usage_ok(cert):
-        raise SigningRefused(f"{source}: the certificate may not sign documents "
-                             "(no nonRepudiation key usage)")
+        raise SigningRefused(_("{source}: the certificate may not sign documents (no "
+                               "nonRepudiation key usage)").format(source=source))
 
 
 def load_certificates(paths: Sequence[Path]) -> list[Any]:
@@ -38,7 +40,7 @@ def load_certificates(paths: Sequence[Path]) -> list[Any]:
         try:
             certificates.append(load_cert_from_pemder(str(path)))
         except (OSError, ValueError) as exc:
-            raise SigningRefused(f"{path}: not a certificate file") from exc
+            raise SigningRefused(_("{path}: not a certificate file").format(path=path)) from exc
     return certificates
 
 

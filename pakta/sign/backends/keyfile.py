@@ -14,6 +14,7 @@ from pyhanko.sign.attributes import SignedAttributeProviderSpec, SigningCertific
 from pyhanko.sign.signers import SimpleSigner
 
 from pakta.errors import SigningRefused
+from pakta.i18n import _
 from pakta.sign.backends import check_certificate
 
 
@@ -79,7 +80,7 @@ class KeptKeySigner(SimpleSigner):
 
 def load_pkcs12_signer(path: Path, passphrase: bytes) -> KeptKeySigner:
     if not path.is_file():
-        raise SigningRefused(f"{path}: key file not found")
+        raise SigningRefused(_("{path}: key file not found").format(path=path))
     # pyHanko logs a failed load with a traceback; the refusal below says it plainly.
     quiet = logging.getLogger("pyhanko.sign.signers.pdf_cms")
     level = quiet.level
@@ -89,8 +90,8 @@ def load_pkcs12_signer(path: Path, passphrase: bytes) -> KeptKeySigner:
     finally:
         quiet.setLevel(level)
     if signer is None or signer.signing_cert is None:  # pyHanko returns None on failure
-        raise SigningRefused(f"{path}: cannot open the PKCS#12 file: wrong passphrase, "
-                             "or not a PKCS#12 file")
+        raise SigningRefused(_("{path}: cannot open the PKCS#12 file: wrong passphrase, or not "
+                               "a PKCS#12 file").format(path=path))
     check_certificate(signer.signing_cert, str(path))
     return KeptKeySigner(signer)
 
@@ -102,20 +103,21 @@ def load_pem_signer(key: Path, cert: Path, chain: Sequence[Path],
 
     for path in (key, cert, *chain):
         if not path.is_file():
-            raise SigningRefused(f"{path}: file not found")
+            raise SigningRefused(_("{path}: file not found").format(path=path))
     try:
         private = serialization.load_pem_private_key(key.read_bytes(), passphrase or None)
     except (ValueError, TypeError) as exc:
-        raise SigningRefused(f"{key}: cannot read the private key: wrong passphrase, or "
-                             "not a PEM key") from exc
+        raise SigningRefused(_("{key}: cannot read the private key: wrong passphrase, or not a "
+                               "PEM key").format(key=key)) from exc
     public = load_pem_x509_certificate(cert.read_bytes()).public_key()
     spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if private.public_key().public_bytes(*spki) != public.public_bytes(*spki):
-        raise SigningRefused(f"{key}: the key does not match the certificate {cert}")
+        raise SigningRefused(_("{key}: the key does not match the certificate {cert}").format(
+                                 key=key, cert=cert))
     signer = SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(c) for c in chain],
                                key_passphrase=passphrase or None)
     if signer is None or signer.signing_cert is None:
-        raise SigningRefused(f"{key}: cannot load the key and certificate")
+        raise SigningRefused(_("{key}: cannot load the key and certificate").format(key=key))
     check_certificate(signer.signing_cert, str(cert))
     return KeptKeySigner(signer)
 

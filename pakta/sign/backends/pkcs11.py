@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import SigningRefused
+from pakta.i18n import _
 from pakta.sign.backends import check_certificate, load_certificates
 
 
@@ -25,25 +26,25 @@ def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     if not module.is_file():
-        raise SigningRefused(f"{module}: PKCS#11 module not found")
+        raise SigningRefused(_("{module}: PKCS#11 module not found").format(module=module))
     ca_chain = load_certificates(chain)
     where = f"{module} token '{token_label}'"
     try:
         session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(
             label=token_label), user_pin=pin.decode())
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
-        raise SigningRefused(f"{where}: wrong PIN") from exc
+        raise SigningRefused(_("{where}: wrong PIN").format(where=where)) from exc
     except p11.PinLocked as exc:
-        raise SigningRefused(f"{where}: the PIN is locked") from exc
+        raise SigningRefused(_("{where}: the PIN is locked").format(where=where)) from exc
     except Exception as exc:  # no such token, a module that does not load
-        raise SigningRefused(f"{where}: cannot open the token "
-                             f"({type(exc).__name__})") from exc
+        raise SigningRefused(_("{where}: cannot open the token ({kind})").format(
+                                 where=where, kind=type(exc).__name__)) from exc
     try:
         try:
             key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
         except (p11.NoSuchKey, p11.MultipleObjectsReturned) as exc:
-            raise SigningRefused(f"{where}: no single private key labelled "
-                                 f"'{key_label}'") from exc
+            raise SigningRefused(_("{where}: no single private key labelled '{key_label}'").format(
+                                     where=where, key_label=key_label)) from exc
         signer = PKCS11Signer(session, key_label=key_label,
                               cert_label=cert_label or key_label, ca_chain=ca_chain,
                               other_certs_to_pull=None,  # every certificate on the token
@@ -51,8 +52,8 @@ def pkcs11_signer(module: Path, token_label: str, key_label: str, pin: bytes,
         try:
             cert = signer.signing_cert
         except Exception as exc:
-            raise SigningRefused(f"{where}: no certificate labelled "
-                                 f"'{cert_label or key_label}'") from exc
+            raise SigningRefused(_("{where}: no certificate labelled '{value}'").format(
+                                     where=where, value=cert_label or key_label)) from exc
         check_certificate(cert, where)
         _check_token_key_matches(session, key, cert, where)
         yield signer
@@ -76,5 +77,5 @@ def _check_token_key_matches(session: Any, key: Any, cert: Any, where: str) -> N
         ours = OctetString.load(public[Attribute.EC_POINT]).native
         theirs = cert.public_key["public_key"].native
     if ours != theirs:
-        raise SigningRefused(f"{where}: the key '{key.label}' does not match its "
-                             "certificate")
+        raise SigningRefused(_("{where}: the key '{label}' does not match its certificate").format(
+                                 where=where, label=key.label))
