@@ -8,6 +8,7 @@ the stamp's text extracts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -15,8 +16,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pyhanko.pdf_utils import layout, text
+from pyhanko.stamp import TextStamp, TextStampStyle
+
 from pakta.dates import BULAN, HARI
 from pakta.files import temp_path_for
+from pakta.sign.stamp_font import WholeFontFactory, stamp_font_factory
+from pakta.sign.stampfit import fit_stamp
 
 # fontTools warns about tables it drops while subsetting the stamp font: not news.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -72,21 +78,41 @@ def stamp_text_params(name: str, title: str, reason: str, place: str,
     return {"baris": "\n".join(stamp_lines(name, title, reason, place, waktu(moment)))}
 
 
+@dataclasses.dataclass(frozen=True)
+class FittedStampStyle(TextStampStyle):
+    """pyHanko's TextStampStyle with the text fitted to each signature's box: the lines
+    wrapped and sized from the font's metrics (pakta.sign.stampfit), then placed
+    unscaled from the box's lower left corner, so the text keeps `PAD` points from every
+    edge of the box. The stamp text parameter `baris` holds the lines."""
+
+    def create_stamp(self, writer: Any, box: layout.BoxConstraints,
+                     text_params: dict[str, Any]) -> TextStamp:
+        factory = self.text_box_style.font
+        assert isinstance(factory, WholeFontFactory)  # the stamp font's metrics
+        font = factory.font
+        fit = fit_stamp(text_params["baris"].split("\n"), box.width, box.height,
+                        font.width, font.ascent / 1000, font.descent / 1000)
+        text_box = dataclasses.replace(self.text_box_style, font_size=fit.size,
+                                       leading=fit.leading)
+        place = layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MIN,
+            # pyHanko annotates margins as int but writes them with %g
+            margins=layout.Margins(left=fit.x, bottom=fit.bottom),  # type: ignore[arg-type]
+            inner_content_scaling=layout.InnerScaling.NO_SCALING)
+        style = dataclasses.replace(self, text_box_style=text_box, inner_content_layout=place)
+        return TextStamp(writer=writer, style=style, box=box,
+                         text_params={**text_params, "baris": "\n".join(fit.lines)})
+
+
 @lru_cache(maxsize=1)
 def stamp_style() -> Any:
-    """pakta's stamp as a pyHanko TextStampStyle: a thin frame, the lines left-aligned
-    and shrunk to fit the slot, no pyHanko background. Made once per process."""
-    from pyhanko.pdf_utils import layout, text
-    from pyhanko.stamp import TextStampStyle
-
-    from pakta.sign.stamp_font import stamp_font_factory
-
-    box = text.TextBoxStyle(font=stamp_font_factory(stamp_font()), font_size=7,
-                            leading=9)
-    inner = layout.SimpleBoxLayoutRule(
-        x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MID,
-        margins=layout.Margins.uniform(4),
-        inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT)
-    return TextStampStyle(stamp_text="%(baris)s", text_box_style=box, border_width=1,
-                          border_color=(0.1, 0.2, 0.45), background=None,
-                          inner_content_layout=inner)
+    """pakta's stamp as a pyHanko TextStampStyle: a thin frame, the lines left-aligned,
+    wrapped and sized to fit the slot's box (`FittedStampStyle`), no pyHanko
+    background. Made once per process."""
+    # The text box adds no margin of its own: the text's place is the fit's.
+    box = text.TextBoxStyle(font=stamp_font_factory(stamp_font()), font_size=7, leading=9,
+                            box_layout_rule=layout.SimpleBoxLayoutRule(
+                                x_align=layout.AxisAlignment.ALIGN_MIN,
+                                y_align=layout.AxisAlignment.ALIGN_MIN))
+    return FittedStampStyle(stamp_text="%(baris)s", text_box_style=box, border_width=1,
+                            border_color=(0.1, 0.2, 0.45), background=None)

@@ -55,6 +55,10 @@ class StampFont:
             font_file=zlib.compress(data, 9), file_length=len(data),
             to_unicode=zlib.compress(_to_unicode_cmap(glyph_of), 9))
 
+    def width(self, text: str, size: float) -> float:
+        """The advance of `text` at `size` points, as pyHanko's text box measures it."""
+        return sum(self.advance[g] for g in self.glyphs(text)) * size / 1000
+
     def glyphs(self, text: str) -> list[int]:
         fallback = self.glyph_of.get(ord("?"), 0)
         return [self.glyph_of.get(ord(c), fallback) for c in text]
