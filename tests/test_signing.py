@@ -197,7 +197,7 @@ def test_batch_reports_failures_at_the_end_and_passphrase_never_leaks(
     files = sorted(str(p.relative_to(signing_ws))
                    for p in (signing_ws / "out").glob("*-pakta-integritas.pdf"))
     head = sign(signing_ws, *files, "--slot", "kepala_daerah", "--p12", "pki/signers/75.p12",
-                "--out", "signed")
+                "--delegated-signer", "--out", "signed")
     # Only Gorontalo's own pact has no earlier slot problem: the others are signed too
     # (the roster check is the auditor's), so this batch fails nowhere.
     assert head.returncode == 0, head.stderr
@@ -294,14 +294,15 @@ def test_lta_renewal_keeps_earlier_signatures_valid(signing_ws: Path, tsa_url: s
 def test_b_lt_embeds_ocsp_responses_and_refuses_a_revoked_signer(
         signing_ws: Path, tsa_url: str) -> None:
     ocsp = sign(signing_ws, PACT, "--slot", "kepala_daerah", "--p12", "pki/test/ocsp.p12",
-                "--level", "B-LT", "--tsa", tsa_url, "--any-pdf", "--out", "signed")
+                "--level", "B-LT", "--tsa", tsa_url, "--any-pdf", "--delegated-signer",
+                "--out", "signed")
     assert ocsp.returncode == 0, ocsp.stderr
     assert dss(signing_ws / SIGNED)["/OCSPs"] >= 1
     assert validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")[
         "kepala_daerah"].bottom_line
     revoked = sign(signing_ws, DECL, "--slot", "kepala_daerah", "--p12",
                    "pki/test/revoked.p12", "--level", "B-LT", "--tsa", tsa_url,
-                   "--out", "signed")
+                   "--delegated-signer", "--out", "signed")
     assert revoked.returncode == 3, revoked.stderr
     assert f"{DECL}: " in revoked.stderr and "revoked" in revoked.stderr.lower()
     assert not (signing_ws / "signed" / "75-gorontalo-deklarasi-netralitas-signed.pdf"
@@ -315,8 +316,9 @@ def test_softhsm_token_signs(signing_ws: Path, softhsm_token: dict[str, str],
 
     result = run_pakta("sign", PACT, "--slot", "kepala_daerah", "--pkcs11-module",
                        str(SOFTHSM_MODULE), "--token-label", "pakta-uji", "--key-label",
-                       label, "--chain", "pki/intermediate.pem", "--any-pdf", "--out",
-                       "signed", cwd=signing_ws, env=pakta_env(**softhsm_token))
+                       label, "--chain", "pki/intermediate.pem", "--any-pdf",
+                       "--delegated-signer", "--out", "signed", cwd=signing_ws,
+                       env=pakta_env(**softhsm_token))
     assert result.returncode == 0, result.stderr
     status = validate(signing_ws / SIGNED, signing_ws / "pki" / "root.pem")
     head = status["kepala_daerah"]
@@ -438,7 +440,8 @@ def test_worker_processes_sign_a_batch_and_record_every_row(signing_ws: Path) ->
 
     files = sorted(str(p.relative_to(signing_ws)) for p in (signing_ws / "out").glob("*.pdf"))
     result = sign(signing_ws, *files, "--slot", "kepala_daerah", "--p12",
-                  "pki/witness.p12", "--jobs", "2", "--out", "signed", "--title", "Saksi")
+                  "pki/witness.p12", "--jobs", "2", "--out", "signed", "--title", "Saksi",
+                  "--delegated-signer")
     assert result.returncode == 0, result.stderr
     assert f"{len(files)} signed, 0 skipped, 0 failed" in result.stderr
     outputs = sorted((signing_ws / "signed").glob("*.pdf"))
@@ -495,14 +498,16 @@ def test_a_certificate_for_authentication_only_is_refused(signing_ws: Path) -> N
     assert not (signing_ws / "signed").exists()
 
 
-def test_timestamp_service_down_fails_each_file_clearly(signing_ws: Path) -> None:
+def test_timestamp_service_down_is_found_before_the_batch(signing_ws: Path) -> None:
     from pakta.demo import free_port
 
     url = f"http://127.0.0.1:{free_port()}/tsa"
-    result = sign(signing_ws, PACT, DECL, "--slot", "kepala_daerah", "--p12",
-                  "pki/signers/75.p12", "--level", "B-T", "--tsa", url, "--out", "signed")
-    assert result.returncode == 4, result.stderr
-    assert f"error: {PACT}: cannot reach the timestamp service {url} " in result.stderr
-    assert "0 signed, 0 skipped, 2 failed" in result.stderr
-    assert "Traceback" not in result.stderr
+    # no passphrase anywhere: the service is checked before the key is loaded
+    env = {k: v for k, v in pakta_env().items() if k != "PAKTA_PASSPHRASE"}
+    result = run_pakta("sign", PACT, DECL, "--slot", "kepala_daerah", "--p12",
+                       "pki/signers/75.p12", "--level", "B-T", "--tsa", url, "--out",
+                       "signed", cwd=signing_ws, env=env)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr == (f"error: {url}: cannot reach the timestamp service "
+                             "(Connection refused)\n  hint: is `pakta pki serve` running?\n")
     assert not (signing_ws / "signed").exists() or not list((signing_ws / "signed").iterdir())
