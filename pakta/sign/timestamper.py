@@ -63,7 +63,7 @@ class CappedTimeStamper(HTTPTimeStamper):
             reply = tsp.TimeStampResp.load(bytes(body))
             reply["status"].native  # noqa: B018 (decode now: not DER is refused here)
         except Exception as exc:
-            raise TimestampError(_("the answer of the timestamp service {url} is not a "
+            raise TimestampError(_("the timestamp service {url}'s answer is not a "
                                    "timestamp ({kind})").format(
                                      url=self.url, kind=type(exc).__name__)) from exc
         return reply
