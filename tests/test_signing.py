@@ -483,6 +483,30 @@ def test_the_stamp_font_engine_shapes_by_glyph_and_measures_in_em() -> None:
     assert all(300 < w < 1000 for w in widths)  # 1000 units per em
 
 
+def test_a_stamp_that_cannot_fit_its_box_is_refused_naming_the_file(signing_ws: Path) -> None:
+    """A signature box too small for the stamp at 4 pt: the file fails with the reason,
+    nothing is written."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+    # the pact's page in a new file (not one pakta issued), with one small box
+    subprocess.run(["qpdf", "--empty", "--pages", str(signing_ws / PACT), "--",
+                    str(signing_ws / "page.pdf")], check=True)
+    with (signing_ws / "page.pdf").open("rb") as f:
+        writer = IncrementalPdfFileWriter(f)
+        append_signature_field(writer, SigFieldSpec("kecil", box=(100, 100, 160, 112)))
+        with (signing_ws / "tiny.pdf").open("wb") as out:
+            writer.write(out)
+    result = sign(signing_ws, "tiny.pdf", "--slot", "kecil", "--p12", "pki/signers/75.p12",
+                  "--any-pdf", "--out", "signed")
+    assert result.returncode == 4, result.stderr
+    assert ("error: tiny.pdf: the signature stamp's text does not fit its box (60 x 12 pt) "
+            "at 4 pt: ") in result.stderr
+    assert "hint: give the signature slot a larger box in the template" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (signing_ws / "signed" / "tiny-signed.pdf").exists()
+
+
 def test_a_certificate_for_authentication_only_is_refused(signing_ws: Path) -> None:
     """digitalSignature without nonRepudiation: verification would reject the
     signature (pakta.keyusage), so signing refuses it first."""

@@ -28,6 +28,7 @@ from pakta.sign.model import SignSettings
 from pakta.sign.prepare import Prepared
 from pakta.sign.services import Services
 from pakta.sign.stamp import stamp_style, stamp_text_params
+from pakta.sign.stampfit import StampOverflow
 from pakta.sign.timestamper import TimestampError
 
 # Room for the CMS (hex digits): certificates, signature, at B-T the timestamp token, at
@@ -226,6 +227,8 @@ class BatchSigner:
             signed = out.getvalue()
             if level == "B-LTA":
                 signed = await add_document_timestamp(signed, services)
+        except StampOverflow as exc:  # raised where pyHanko draws the stamp: name the file
+            raise StampOverflow(f"{item.source}: {exc.message}", hint=exc.hint) from exc
         except TimestampRequestError as exc:
             raise SigningError(f"{item.source}: {failure_reason(exc)}") from exc
         except PyHankoSigningError as exc:
