@@ -16,7 +16,7 @@ from benchmarks.run import NAIVE, PAKTA, WORK, Row, Run, make_workspace, paired,
 
 PASSPHRASE = "bench-only-passphrase"  # the benchmark's throwaway demo PKI
 ENV = {"PAKTA_PASSPHRASE": PASSPHRASE}
-TSA_PORT = 8787
+TSA_PORT = int(os.environ.get("PAKTA_BENCH_TSA_PORT", "8787"))  # another port on a shared machine
 
 
 def _pakta(ws: Path, *args: str) -> Run:
@@ -112,6 +112,20 @@ def bench_sign(ws: Path, docs: int, repeat: int) -> list[Row]:
     return [Row("sign B-B", docs, p.seconds, n.seconds, p.peak_mb, n.peak_mb, 0.1)]
 
 
+def _wait_for_port(port: int, seconds: float = 120) -> None:
+    """Until the demo services accept connections: loading the PKI takes longer than a
+    fixed pause on a loaded machine, and early requests were refused."""
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"the demo services did not start on port {port}")
+
+
 def bench_sign_bt(ws: Path, docs: int, repeat: int) -> list[Row]:
     """B-T against the demo TSA answering after 100 ms, against pakta's own B-B time on
     the same files, alternating so that both see the same machine."""
@@ -120,7 +134,7 @@ def bench_sign_bt(ws: Path, docs: int, repeat: int) -> list[Row]:
     server = subprocess.Popen([*PAKTA, "pki", "serve", "--port", str(TSA_PORT), "--delay-ms",
                                "100"], cwd=ws, env={**os.environ, **ENV},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(3)
+    _wait_for_port(TSA_PORT)
     try:
         # B-T second in every pair: the files checked below are B-T's
         t, b = paired(repeat, lambda: _sign_heads(ws, "--level", "B-T", "--tsa",

@@ -14,11 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pakta.files import atomic_write
+from pakta.files import atomic_write, cut_short
 from pakta.findings import Finding
 from pakta.i18n import _, ngettext
 from pakta.ledger import CollectedRecord, Ledger, SignatureRecord, now_iso, sha256_hex
-from pakta.pades import cut_short
 from pakta.verify import COMPLETE, INCOMPLETE, DocumentVerdict, VerifySettings, verify_file
 
 

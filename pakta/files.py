@@ -33,3 +33,18 @@ def discard(path: Path) -> None:
 def temp_path_for(path: Path) -> Path:
     """`.NAME.PID.part`: hidden, and telling which process left it behind."""
     return path.with_name(f".{path.name}.{os.getpid()}.part")
+
+
+def cut_short(data: bytes) -> str | None:
+    """Why a file that parses is still not whole: bytes after its last %%EOF marker.
+
+    A PDF reader finds the last complete revision and ignores what follows, so a signed
+    file cut inside its signature revision reads as the earlier, unsigned document."""
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        return None  # not a PDF at all: verification says so
+    tail = data[end + len(b"%%EOF"):]
+    if tail.strip(b"\x00\t\n\x0c\r "):
+        return (f"cut short or damaged: {len(tail)} bytes after the last %%EOF "
+                "(an incomplete revision)")
+    return None

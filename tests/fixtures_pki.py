@@ -32,7 +32,7 @@ PASSPHRASE = "uji-rahasia-7f3a9c"  # generated keys only; tests grep outputs for
 @pytest.fixture(scope="session")
 def demo_pki_dir(rendered_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pakta.config import load_workspace
-    from pakta.pki import create_demo_pki, free_port
+    from pakta.demo import create_demo_pki, free_port
     from pakta.roster import load_roster
 
     ws = load_workspace(rendered_workspace)
@@ -47,7 +47,7 @@ def demo_pki_dir(rendered_workspace: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def pki_services(demo_pki_dir: Path) -> Iterator[Any]:
-    from pakta.pki import DemoPki, serve
+    from pakta.demo import DemoPki, serve
 
     with serve(DemoPki(demo_pki_dir), PASSPHRASE.encode()) as urls:
         yield urls
@@ -148,7 +148,7 @@ def softhsm_token(demo_pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
     from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
     from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
-    from pakta.pki import DemoPki, issue_certificate
+    from pakta.demo import DemoPki, issue_certificate
 
     if not SOFTHSM_MODULE.is_file():
         pytest.fail("SoftHSM 2 is not installed (Debian package softhsm2): run make test, "

@@ -120,7 +120,7 @@ def test_a_tsa_that_is_not_a_url_is_refused_before_the_key_is_loaded(
 ])
 def test_a_refused_tsa_is_found_before_the_batch(signing_ws: Path, lang: str,
                                                  expected: str) -> None:
-    from pakta.pki import free_port
+    from pakta.demo import free_port
 
     url = f"http://127.0.0.1:{free_port()}/tsa"
     result = pakta(signing_ws, lang, "sign", PACT, "--slot", "kepala_daerah", "--p12",

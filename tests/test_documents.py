@@ -198,53 +198,111 @@ def test_split_signature_box_is_named(make_workspace: Callable[..., Path]) -> No
 # The stamp
 
 
-def test_stamp_text_fits_its_box_on_the_longest_title_and_name() -> None:
-    """The content stream as drawn, measured with the font's own metrics (fontTools):
-    every line inside the box less the padding, none over the frame or the name line
-    below the box."""
-    from fontTools.ttLib import TTFont
-
-    from pakta.pades import StampFont, stamp_appearance, stamp_lines
-    from pakta.signing import stamp_font
-
-    path = stamp_font()
-    font = StampFont.load(path)
-    lines = stamp_lines(LONGEST_NAME, "Pj. Bupati Kepulauan Siau Tagulandang Biaro",
-                        "Deklarasi Kepala Daerah tentang Netralitas ASN",
-                        "Ondong, Kabupaten Kepulauan Siau Tagulandang Biaro",
-                        "Selasa, 17 September 2024 14.05 WITA")
-    width, height = 7 / 2.54 * 72, 2.5 / 2.54 * 72  # the slot's box (_base.css)
-    stream = stamp_appearance(font, lines, width, height).decode()
-
-    metrics = TTFont(path)
-    order, hmtx, upem = metrics.getGlyphOrder(), metrics["hmtx"], metrics["head"].unitsPerEm
-    ascent, descent = metrics["hhea"].ascent / upem, metrics["hhea"].descent / upem
-    size, leading, x, top = map(float, re.search(
-        r"/F1 ([\d.]+) Tf ([\d.]+) TL ([\d.]+) ([\d.]+) Td", stream).groups())  # type: ignore[union-attr]
-    drawn = re.findall(r"<([0-9a-f]+)> Tj", stream)
-    widths = [sum(hmtx[order[int(h[i:i + 4], 16)]][0] for i in range(0, len(h), 4))
-              * size / upem for h in drawn]
-    pad = 4.0
-    assert size >= 4.0
-    for line_width in widths:
-        assert x >= pad and x + line_width <= width - pad, (line_width, width)
-    assert top + size * ascent <= height - pad
-    last = top - leading * (len(drawn) - 1)
-    assert last + size * descent >= pad  # descenders above the bottom edge
-    # nothing lost in the wrapping: every word of every line is drawn
-    text = "".join(chr(font_code(font, h[i:i + 4])) for h in drawn
-                   for i in range(0, len(h), 4))
-    for word in " ".join(lines).split():
-        assert word in text, word
+# A delegate with the longest name a certificate holds (a common name has at most 64
+# characters), signing "a.n." the longest title, in the longest place: the lines are too
+# long for the stamp at 7 pt.
+DELEGATE = "Prof. Dr. Ir. H. Andi Muhammad Syahrul Yasin Limpo, S.E., M.Si."
+PLACE = "Ondong, Kabupaten Kepulauan Siau Tagulandang Biaro"
 
 
-def font_code(font: object, glyph_hex: str) -> int:
-    glyph = int(glyph_hex, 16)
-    return next(cp for cp, g in font.glyph_of.items() if g == glyph)  # type: ignore[attr-defined]
+def delegate_key(folder: Path) -> tuple[Path, Path]:
+    """A real EC key (PEM, encrypted with the test passphrase) and a self-signed
+    certificate for the delegate, with the key usage a signature needs."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from tests.fixtures_pki import PASSPHRASE
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DELEGATE)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=True, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_path, cert_path = folder / "delegate.key.pem", folder / "delegate.pem"
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE.encode())))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def widget_rect(pdf: Path, slot: str) -> tuple[float, float, float, float]:
+    """The signature widget's rectangle as pdftotext -bbox measures: x0, y0 (top), x1,
+    y1 from the page's top left corner."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    with pdf.open("rb") as f:
+        reader = PdfFileReader(f)
+        page_height = float(reader.root["/Pages"]["/Kids"][0]["/MediaBox"][3])
+        field = next(ref.get_object() for name, _filled, ref in enumerate_sig_fields(reader)
+                     if name == slot)
+        widget = field["/Kids"][0] if "/Kids" in field else field
+        x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+    return min(x0, x1), page_height - max(y0, y1), max(x0, x1), page_height - min(y0, y1)
+
+
+def test_stamp_text_stays_inside_its_box_on_the_longest_name_and_title(
+        make_workspace: Callable[..., Path], tmp_path: Path) -> None:
+    """A real signature by a delegate with the longest name, for the longest title, in
+    the longest place; pdftotext -bbox witnesses where each word is drawn: every one
+    inside the widget less a margin, none over the frame or the printed name under the
+    box, and every word of every line drawn (wrapped, not lost or shrunk away)."""
+    from tests.fixtures_pki import pakta_env
+
+    folder = make_workspace(ROSTER)
+    rendered = run_pakta("render", "-t", "pakta-integritas", "--only", "71.09", cwd=folder)
+    assert rendered.returncode == 0, rendered.stderr
+    config = folder / "pakta.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'place = "Jakarta"', f'place = "{PLACE}"'), encoding="utf-8")
+    key, cert = delegate_key(tmp_path)
+    result = run_pakta("sign", f"out/{SIAU}-pakta-integritas.pdf", "--slot", "kepala_daerah",
+                       "--key", str(key), "--cert", str(cert), "--delegated-signer",
+                       "--out", "signed", cwd=folder, env=pakta_env())
+    assert result.returncode == 0, result.stderr
+    signed = folder / "signed" / f"{SIAU}-pakta-integritas-signed.pdf"
+
+    x0, top, x1, bottom = widget_rect(signed, "kepala_daerah")
+    assert (x1 - x0, bottom - top) == pytest.approx((7 / 2.54 * 72, 2.5 / 2.54 * 72), abs=1)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(signed), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+        bbox)]
+    inside = [w for w in words if x0 <= w[0] and w[2] <= x1 and top <= w[1] and w[3] <= bottom]
+    drawn = [w[4] for w in inside]
+    # every word inside the widget keeps 3 pt from its edges (the text's 4 pt padding,
+    # less what pdftotext's glyph boxes take beyond the glyphs)
+    for left, upper, right, lower, word in inside:
+        assert left >= x0 + 3 and right <= x1 - 3, (word, left, right, x0, x1)
+        assert upper >= top + 3 and lower <= bottom - 3, (word, upper, lower, top, bottom)
+    # nothing of the stamp outside: no stamp word overlaps the box's edges
+    for left, upper, right, lower, word in words:
+        overlaps = left < x1 and right > x0 and upper < bottom and lower > top
+        assert not overlaps or (left, upper, right, lower, word) in inside, word
+    # every word of every line, in order (the date and time follow the place)
+    stamp = ["Ditandatangani secara elektronik oleh", DELEGATE,
+             "a.n. Pj. Bupati Kepulauan Siau Tagulandang Biaro", "Menyetujui Pakta Integritas",
+             f"{PLACE},"]
+    assert " ".join(drawn).startswith(" ".join(stamp)), drawn
+    # wrapped, not shrunk: set at 7 pt (pdftotext's glyph box: 7 pt x 1.117 em)
+    assert min(w[3] - w[1] for w in inside) >= 7
 
 
 def test_stamp_that_cannot_fit_is_refused() -> None:
-    from pakta.stampfit import StampOverflow, fit_stamp
+    from pakta.sign.stampfit import StampOverflow, fit_stamp
 
     def measure(text: str, size: float) -> float:
         return len(text) * size * 0.5
@@ -252,5 +310,5 @@ def test_stamp_that_cannot_fit_is_refused() -> None:
     with pytest.raises(StampOverflow) as caught:
         fit_stamp(["Ditandatangani", "x" * 120], 100, 30, measure, 0.9, -0.2)
     assert caught.value.message == (
-        "the signature stamp's text does not fit its box (100 x 30 pt) at 4.0 pt: "
+        "the signature stamp's text does not fit its box (100 x 30 pt) at 4 pt: "
         f"\"{'x' * 120}\"")

@@ -61,10 +61,6 @@ CASES = [
     ("certification of a document that already has approval signatures",
      "refused: a certification signature comes first; exit 3, nothing written "
      "(tests/test_signing.py)"),
-    ("rendered PDF with flipped bytes read by the signer's own reader (hypothesis)",
-     "read exactly as pyHanko reads it (the same signature fields, the same signed "
-     "state), or left to pyHanko; nesting, reference chains, cross-reference loops and "
-     "stream lengths are bounded (tests/test_pdfread.py)"),
     ("random bytes, truncated rendered PDFs and PDFs with a mangled header given to "
      "`pakta sign` (hypothesis)",
      "refused with the reason per file, exit 3, no traceback, nothing written, no ledger "
@@ -135,8 +131,8 @@ def signed_pact(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, object
     from pyhanko.sign import fields, signers
 
     from pakta.config import init_workspace, load_workspace
+    from pakta.demo import create_demo_pki
     from pakta.ledger import Ledger
-    from pakta.pki import create_demo_pki
     from pakta.render import plan_jobs, render_batch
     from pakta.roster import load_roster
     from pakta.verify import make_settings

@@ -53,6 +53,21 @@ def test_head_certificates_carry_the_roster_identity(demo_pki_dir: Path) -> None
     assert attr(secretariat, NameOID.ORGANIZATION_NAME) == "Badan Pengawas Pemilihan Umum"
 
 
+def test_every_certificate_has_its_own_serial(demo_pki_dir: Path) -> None:
+    """Not only per issuer: the TSA and the Signing CA once shared one, and validators
+    that find certificates by serial (endesive) then refused every timestamp."""
+    from pakta.demo import DemoPki, service_app
+
+    _, quick = service_app(DemoPki(demo_pki_dir), PASSPHRASE.encode())
+    tsa = x509.load_der_x509_certificate(quick.tsa_cert.dump())
+    certificates = [tsa, *(load(p12)[1] for p12 in sorted(demo_pki_dir.rglob("*.p12")))]
+    certificates += [x509.load_pem_x509_certificate((demo_pki_dir / name).read_bytes())
+                     for name in ("root.pem", "intermediate.pem")]
+    unique = {c.fingerprint(hashes.SHA256()): c.serial_number for c in certificates}
+    assert len(unique) > 10
+    assert len(set(unique.values())) == len(unique)
+
+
 def test_keys_and_config_hold_no_plain_secret(demo_pki_dir: Path) -> None:
     for path in demo_pki_dir.rglob("*"):
         if path.is_file():
@@ -120,8 +135,8 @@ def test_no_web_ui_and_no_key_download(pki_services: Any) -> None:
 
 def test_serve_refuses_a_wrong_passphrase_or_another_root(demo_pki_dir: Path,
                                                           tmp_path: Path) -> None:
+    from pakta.demo import DemoPki, service_app
     from pakta.errors import EnvironmentProblem, SigningRefused
-    from pakta.pki import DemoPki, service_app
 
     with pytest.raises(SigningRefused, match="cannot open the demo PKI's keys"):
         service_app(DemoPki(demo_pki_dir), b"salah")
@@ -135,8 +150,8 @@ def test_serve_refuses_a_wrong_passphrase_or_another_root(demo_pki_dir: Path,
 def test_serve_on_a_busy_port_says_so(demo_pki_dir: Path) -> None:
     import socket
 
+    from pakta.demo import DemoPki, serve
     from pakta.errors import EnvironmentProblem
-    from pakta.pki import DemoPki, serve
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -86,7 +86,7 @@ def tamper(data: bytes) -> bytes:
 def served(demo_pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A workspace whose base_url is this test server's, rendered, one pact signed by the
     head and the witness, the admin password set; and the server running."""
-    from pakta.pki import free_port
+    from pakta.demo import free_port
 
     port = free_port()
     ws = tmp_path_factory.mktemp("serve") / "ws"
@@ -326,7 +326,7 @@ def test_a_full_queue_answers_busy_not_an_error(served: Server) -> None:
     and the rest told to come back (503 with Retry-After); none fails."""
     import httpx
 
-    from pakta.pki import free_port
+    from pakta.demo import free_port
 
     port = free_port()
     process = start_server(served.ws, port, "--workers", "1", "--queue", "0")

@@ -1,6 +1,7 @@
-"""pakta's RFC 3161 client against real answers of the demo TSA, framed by a loopback
-HTTP server that behaves the ways services do: keep-alive, chunked answers, closing
-after each answer with or without saying so, errors."""
+"""pakta's RFC 3161 client (pyHanko's HTTPTimeStamper on aiohttp, its reply size capped)
+against real answers of the demo TSA, framed by a loopback HTTP server that behaves the
+ways services do: keep-alive, chunked answers, closing after each answer, errors, too
+much, not a timestamp."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ Responder = Callable[[bytes], bytes]
 
 @pytest.fixture(scope="module")
 def respond(demo_pki_dir: Path) -> Responder:
-    from pakta.pki import DemoPki, service_app
+    from pakta.demo import DemoPki, service_app
 
     _, quick = service_app(DemoPki(demo_pki_dir), PASSPHRASE.encode())
     return quick.respond  # type: ignore[no-any-return]
@@ -30,6 +31,7 @@ async def _serve(respond: Responder, style: str,
     """Serve timestamps on a free loopback port; `use(url, connections)` runs against it
     (`connections` counts the connections the server accepted)."""
     connections: list[int] = []
+    seen_headers: list[bytes] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connections.append(1)
@@ -37,7 +39,12 @@ async def _serve(respond: Responder, style: str,
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                seen_headers.append(head)
                 reply = respond(await reader.readexactly(length))
+                if style == "huge":
+                    reply += b"\0" * 300_000
+                elif style == "garbage":
+                    reply = b"<html>busy</html>"
                 if style == "error":
                     writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
                 elif style == "chunked-close":
@@ -60,64 +67,76 @@ async def _serve(respond: Responder, style: str,
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
+        connections.extend([])
+        use.headers = seen_headers  # type: ignore[attr-defined]
         return await use(f"http://127.0.0.1:{port}/tsa", connections)
     finally:
         server.close()
 
 
-def _tokens(respond: Responder, style: str, count: int, connections: int) -> tuple[list[
-        bytes], int]:
-    from pakta.timestamps import TimestampClient
+def _stamp(respond: Responder, style: str, count: int = 1, **options: Any
+           ) -> tuple[list[Any], int, list[bytes]]:
+    """`count` timestamps over one aiohttp session; the tokens, the connections the
+    server accepted and the request heads it saw."""
+    import aiohttp
 
-    digests = [hashlib.sha256(b"%d" % i).digest() for i in range(count)]
+    from pakta.sign.timestamper import CappedTimeStamper
 
-    async def use(url: str, accepted: list[int]) -> tuple[list[bytes], int]:
-        client = TimestampClient(url, connections=connections, timeout=10)
-        try:
-            tokens = await asyncio.gather(*(client.token(d) for d in digests))
-        finally:
-            await client.close()
-        return list(tokens), len(accepted)
+    async def use(url: str, connections: list[int]) -> tuple[list[Any], int]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4)) as session:
+            stamper = CappedTimeStamper(url, session, timeout=10, **options)
+            digests = [hashlib.sha256(str(i).encode()).digest() for i in range(count)]
+            tokens = await asyncio.gather(*(stamper.async_timestamp(d, "sha256")
+                                            for d in digests))
+            for digest, token in zip(digests, tokens, strict=True):
+                info = token["content"]["encap_content_info"]["content"].parsed
+                assert info["message_imprint"]["hashed_message"].native == digest
+            return list(tokens), len(connections)
 
-    result: tuple[list[bytes], int] = asyncio.run(_serve(respond, style, use))
-    return result
-
-
-def _stamped_digest(token: bytes) -> bytes:
-    from asn1crypto import cms
-
-    info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
-    return bytes(info["message_imprint"]["hashed_message"].native)
+    tokens, connections = asyncio.run(_serve(respond, style, use))
+    return tokens, connections, use.headers  # type: ignore[attr-defined]
 
 
 def test_requests_share_a_few_kept_connections(respond: Responder) -> None:
-    tokens, accepted = _tokens(respond, "keep-alive", 40, connections=3)
-    assert [_stamped_digest(t) for t in tokens] == [
-        hashlib.sha256(b"%d" % i).digest() for i in range(40)]
-    assert accepted <= 3
+    tokens, connections, _ = _stamp(respond, "keep", count=40)
+    assert len(tokens) == 40 and connections <= 4
 
 
 def test_chunked_answers_and_closed_connections(respond: Responder) -> None:
-    tokens, accepted = _tokens(respond, "chunked-close", 12, connections=4)
-    assert [_stamped_digest(t) for t in tokens] == [
-        hashlib.sha256(b"%d" % i).digest() for i in range(12)]
-    assert accepted == 12  # the service said close: a new connection for each
+    tokens, connections, _ = _stamp(respond, "chunked-close", count=6)
+    assert len(tokens) == 6 and connections == 6
 
 
-def test_a_connection_closed_without_notice_is_retried(respond: Responder) -> None:
-    tokens, accepted = _tokens(respond, "silent-close", 10, connections=2)
-    assert len(tokens) == 10 and accepted >= 10
+def test_headers_for_authentication_are_sent(respond: Responder) -> None:
+    _, _, heads = _stamp(respond, "keep", headers={"Authorization": "Bearer uji"})
+    assert b"authorization: bearer uji" in heads[0].lower()
+    assert b"application/timestamp-query" in heads[0].lower()
 
 
-def test_an_http_error_is_reported_with_its_status(respond: Responder) -> None:
-    from pakta.timestamps import TimestampError
+@pytest.mark.parametrize(("style", "message"), [
+    ("error", "answered HTTP 503"),
+    ("huge", "answered more than 262144 bytes"),
+    ("garbage", "answer is not a timestamp"),
+])
+def test_bad_answers_are_refused_with_the_reason(respond: Responder, style: str,
+                                                 message: str) -> None:
+    from pakta.sign.timestamper import TimestampError
 
-    with pytest.raises(TimestampError, match=r"answered HTTP 503$"):
-        _tokens(respond, "error", 1, connections=1)
+    with pytest.raises(TimestampError, match=message):
+        _stamp(respond, style)
 
 
-def test_only_http_urls() -> None:
-    from pakta.timestamps import TimestampClient, TimestampError
+def test_a_service_that_is_not_there() -> None:
+    import aiohttp
 
-    with pytest.raises(TimestampError, match="ftp://tsa.example/ is not an http"):
-        TimestampClient("ftp://tsa.example/")
+    from pakta.demo import free_port
+    from pakta.sign.timestamper import CappedTimeStamper, TimestampError
+
+    url = f"http://127.0.0.1:{free_port()}/tsa"
+
+    async def run() -> None:
+        async with aiohttp.ClientSession() as session:
+            await CappedTimeStamper(url, session).async_timestamp(b"\0" * 32, "sha256")
+
+    with pytest.raises(TimestampError, match=f"cannot reach the timestamp service {url}"):
+        asyncio.run(run())

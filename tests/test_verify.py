@@ -163,7 +163,7 @@ def test_annotation_over_the_page_is_suspicious(ws: Path, batch_settings: Verify
 
 def test_untrusted_certificate_is_indeterminate(ws: Path, batch_settings: VerifySettings,
                                                 tmp_path: Path) -> None:
-    from pakta.pki import DemoPki, issue_test_certificate
+    from pakta.demo import DemoPki, issue_test_certificate
 
     issue_test_certificate(DemoPki(ws / "pki"), tmp_path / "x.p12", "Hamka Hendra Noer",
                            PASSPHRASE.encode(), self_signed=True)
@@ -268,7 +268,7 @@ def test_expired_before_signing(ws: Path, batch_settings: VerifySettings,
     """A certificate already expired when the signature was made: without a timestamp
     there is no proof of when (INDETERMINATE); a trusted timestamp after the expiry
     proves it was too late (TOTAL-FAILED / EXPIRED)."""
-    from pakta.pki import DemoPki, issue_test_certificate
+    from pakta.demo import DemoPki, issue_test_certificate
 
     issue_test_certificate(DemoPki(ws / "pki"), tmp_path / "old.p12", "Hamka Hendra Noer",
                            PASSPHRASE.encode(),
@@ -497,7 +497,7 @@ def test_revoked_by_ocsp_online(ws: Path, pki_services: object, tmp_path: Path) 
     no revocation data; `online` fetches it."""
     from dataclasses import replace
 
-    from pakta.pki import DemoPki
+    from pakta.demo import DemoPki
 
     revoked_p12 = DemoPki(ws / "pki").test_p12("revoked")
     data = sign_bytes(rendered(ws, DECL), "kepala_daerah", revoked_p12)

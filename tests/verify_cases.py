@@ -282,7 +282,7 @@ def _raw(value: Any) -> bytes:
 
 
 def revoke(ws: Path, p12: Path, out: Path, when: dt.datetime) -> Path:
-    from pakta.pki import DemoPki
-    from pakta.pki import revoke as demo_revoke
+    from pakta.demo import DemoPki
+    from pakta.demo import revoke as demo_revoke
 
     return demo_revoke(DemoPki(ws / "pki"), p12, PASSPHRASE.encode(), out, when=when)

@@ -20,6 +20,16 @@ def pki() -> None:
     pass
 
 
+def _needs_demo_extra() -> None:
+    import importlib.util
+
+    from pakta.errors import EnvironmentProblem
+
+    if importlib.util.find_spec("certomancer") is None:
+        raise EnvironmentProblem(_("the demo PKI needs certomancer, which comes with the "
+                                   "demo extra: pip install 'pakta[demo]'"))
+
+
 @pki.command("demo", help=_("Issue demo certificates for every head, the witness and the "
                             "secretariat."))
 @workspace_option
@@ -29,7 +39,8 @@ def pki() -> None:
 def pki_demo(workspace: Path | None, port: int) -> None:
     import secrets
 
-    from pakta.pki import create_demo_pki, write_private
+    _needs_demo_extra()
+    from pakta.demo import create_demo_pki, write_private
     from pakta.roster import load_roster
 
     ws = workspace_at(workspace)
@@ -60,7 +71,8 @@ def pki_demo(workspace: Path | None, port: int) -> None:
 @passphrase_file_option
 def pki_serve(workspace: Path | None, port: int | None, delay_ms: int,
               passphrase_file: Path | None) -> None:
-    from pakta.pki import DemoPki, ServiceUrls, serve_forever
+    _needs_demo_extra()
+    from pakta.demo import DemoPki, ServiceUrls, serve_forever
 
     ws = workspace_at(workspace)
     if passphrase_file is None and "PAKTA_PASSPHRASE" not in os.environ:

@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pakta.files import cut_short
 from pakta.findings import Finding
 from pakta.ledger import DocumentRecord, first_revision_length, sha256_hex
-from pakta.pades import cut_short
 from pakta.regions import name_key
 from pakta.roster import RegionHead
 from pakta.status import HEAD_SLOT, WITNESS_SLOT

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pakta.keyusage import SIGNING_KEY_USAGE, key_usage_constraints, key_usage_ok
 from pakta.ledger import sha256_hex
 from pakta.verify.settings import Context
 from pakta.verify.verdicts import (
@@ -38,8 +39,6 @@ from pakta.verify.verdicts import (
 # Key usage a signer's certificate must allow, the same rule as signing: an approval
 # signature (a head's, the witness's) needs nonRepudiation (a commitment, ETSI EN
 # 319 412-2); the secretariat's certification signature may be digitalSignature.
-APPROVAL_KEY_USAGE = frozenset({"non_repudiation"})
-CERTIFICATION_KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
 
 
 MODIFICATIONS = {"NONE": NO_CHANGE, "LTA_UPDATES": LATER_SIGNATURES,
@@ -84,27 +83,23 @@ def _page_of(sig: Any) -> int | None:
     return None
 
 
-def _cert_facts(cert: Any, required: frozenset[str] = APPROVAL_KEY_USAGE
-                ) -> dict[str, Any]:
+def _cert_facts(cert: Any) -> dict[str, Any]:
     if cert is None:
         return dict(signer_name="?", signer_serial=None, cert_sha256="", issuer="",
                     key_usage_ok=False)
     subject = cert.subject.native
-    usage = cert.key_usage_value
-    key_usage_ok = usage is None or bool(set(usage.native) & required)
     return dict(signer_name=str(subject.get("common_name", "?")),
                 signer_serial=subject.get("serial_number"),
                 cert_sha256=sha256_hex(cert.dump()),
                 issuer=str(cert.issuer.native.get("common_name", "")),
-                key_usage_ok=key_usage_ok)
+                key_usage_ok=key_usage_ok(cert))
 
 
-def _validate(sig: Any, vc: Any, required: frozenset[str]) -> Any:
+def _validate(sig: Any, vc: Any) -> Any:
+    """pyHanko's validation with the key usage rule signing applies (pakta.keyusage)."""
     from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
 
-    return validate_pdf_signature(
-        sig, vc, key_usage_settings=KeyUsageConstraints(key_usage=set(required)))
+    return validate_pdf_signature(sig, vc, key_usage_settings=key_usage_constraints())
 
 
 def _revinfo_covers(vc: Any, cert: Any) -> bool:
@@ -129,17 +124,16 @@ def signature(sig: Any, ctx: Context, dss: Any, reader: Any, later_revisions: se
                last_doc_ts: int) -> SignatureVerdict:
     vc = ctx.validation_context(dss)
     certification = _docmdp(sig)
-    required = APPROVAL_KEY_USAGE if certification is None else CERTIFICATION_KEY_USAGE
-    status = _validate(sig, vc, required)
+    status = _validate(sig, vc)
     revinfo_missing = False
     if not _sound(status) and not ctx.settings.accept_unchecked_revocation:
         # Failed with revocation required: is a missing revocation status the only
         # reason? Then it is INDETERMINATE (TRY_LATER), not a broken chain.
-        relaxed = _validate(sig, ctx.validation_context(dss, soft=True), required)
+        relaxed = _validate(sig, ctx.validation_context(dss, soft=True))
         if _sound(relaxed):
             status, revinfo_missing = relaxed, True
     cert = status.signing_cert
-    facts = _cert_facts(cert, required)
+    facts = _cert_facts(cert)
     total = reader.xrefs.total_revisions
     modification = _modification(sig, status, later_revisions, total)
     ts = status.timestamp_validity
@@ -151,7 +145,7 @@ def signature(sig: Any, ctx: Context, dss: Any, reader: Any, later_revisions: se
     if not status.trusted and ts_ok and status.intact and status.valid and \
             not (revocation is not None and revocation.revocation_date <= ts.timestamp):
         # Past signature validation: the timestamp proves the signature existed then.
-        past = _validate(sig, ctx.validation_context(dss, moment=ts.timestamp), required)
+        past = _validate(sig, ctx.validation_context(dss, moment=ts.timestamp))
         if past.trusted:
             details.append(f"certificate not good now ({_problem(status)}); valid at the "
                            f"timestamp {ts.timestamp.isoformat()}")
@@ -204,7 +198,7 @@ def signature(sig: Any, ctx: Context, dss: Any, reader: Any, later_revisions: se
         if not facts["key_usage_ok"]:
             sub = "CHAIN_CONSTRAINTS_FAILURE"
             details.append("the certificate is not for signing (key usage "
-                           + " or ".join(sorted(required)) + " missing)")
+                           + " or ".join(sorted(SIGNING_KEY_USAGE)) + " missing)")
     elif ts is not None and not ts_ok:
         indication, sub = INDETERMINATE, "TIMESTAMP_NOT_TRUSTED"
     elif not status.bottom_line:

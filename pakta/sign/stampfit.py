@@ -2,12 +2,12 @@
 
 The stamp sits in the signature slot, right above the printed name: its text must
 never touch the frame, nor spill out of the box onto the name line. The lines are set
-as large as fits (at most 7.5 pt): a line too wide at that size is wrapped at spaces
+as large as fits (at most 7 pt): a line too wide at that size is wrapped at spaces
 first, and the size comes down only when the wrapped lines are too many for the
-height. Every number is rounded down to what the content stream writes (2 decimals),
-so what is checked is what is drawn.
+height. Sizes and leadings are whole points, as pyHanko's text box writes them
+(`Tf` and `TL` with integers), so what is checked here is what is drawn.
 
-Used by the stamp's drawing (pakta.pades) whichever signer draws it.
+Used by the stamp style (pakta.sign.stamp) for each signature's box.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from pakta.errors import SigningError
 from pakta.i18n import _
 
 PAD = 4.0  # points between the frame and the text, on every side
-LARGEST = 7.5
-SMALLEST = 4.0  # below this a printed stamp is no longer legible
-STEP = 0.25
-LEADING = 1.25  # baseline to baseline, in font sizes
+LARGEST = 7
+SMALLEST = 4  # below this a printed stamp is no longer legible
+LEADING = 1.25  # baseline to baseline, in font sizes (rounded up to a whole point)
 
 Measure = Callable[[str, float], float]  # (text, size) -> width in points
 
@@ -34,15 +33,16 @@ class StampOverflow(SigningError):
 
 @dataclass(frozen=True)
 class StampText:
-    size: float
-    leading: float
+    size: int
+    leading: int
     lines: tuple[str, ...]
     x: float  # left edge of the lines, from the box's left
     top: float  # baseline of the first line, from the box's bottom
 
-
-def _down(value: float) -> float:
-    return math.floor(value * 100 + 1e-9) / 100
+    @property
+    def bottom(self) -> float:
+        """Baseline of the last line, from the box's bottom."""
+        return self.top - self.leading * (len(self.lines) - 1)
 
 
 def wrap(text: str, room: float, size: float, measure: Measure) -> list[str] | None:
@@ -61,12 +61,11 @@ def wrap(text: str, room: float, size: float, measure: Measure) -> list[str] | N
 
 def fit_stamp(lines: Sequence[str], width: float, height: float, measure: Measure,
               ascent: float, descent: float, pad: float = PAD) -> StampText:
-    """The largest size (in steps of 0.25 pt) at which `lines`, wrapped as needed, lie
-    inside the box less `pad` on every side. `ascent` and `descent` are the font's, in
-    ems (descent negative, as fonts give it). The block is centred vertically."""
+    """The largest whole-point size at which `lines`, wrapped as needed, lie inside the
+    box less `pad` on every side. `ascent` and `descent` are the font's, in ems
+    (descent negative, as fonts give it). The block is centred vertically."""
     room_x, room_y = width - 2 * pad, height - 2 * pad
-    size = LARGEST
-    while size >= SMALLEST - 1e-9:
+    for size in range(LARGEST, SMALLEST - 1, -1):
         wrapped: list[str] = []
         for line in lines:
             parts = wrap(line, room_x, size, measure)
@@ -74,13 +73,12 @@ def fit_stamp(lines: Sequence[str], width: float, height: float, measure: Measur
                 break
             wrapped.extend(parts)
         else:
-            leading = _down(LEADING * size)
+            leading = math.ceil(LEADING * size)
             above, below = size * ascent, size * -descent
             block = above + leading * (len(wrapped) - 1) + below
             if block <= room_y:
-                top = _down((height + block) / 2 - above)
+                top = (height + block) / 2 - above
                 return StampText(size, leading, tuple(wrapped), pad, top)
-        size -= STEP
     raise StampOverflow(
         _("the signature stamp's text does not fit its box ({width} x {height} pt) at "
           "{size} pt: \"{longest}\"").format(
