@@ -59,7 +59,7 @@ def _download_crls(ws: Path) -> None:
     status is unknown is not TOTAL-PASSED."""
     import urllib.request
 
-    from pakta.pki import DemoPki
+    from pakta.demo import DemoPki
 
     folder = ws / "pki" / "crls"
     if (folder / "root.crl").exists():

@@ -5,7 +5,7 @@ over the small roster, its TSA / OCSP / CRL services on loopback, and signed wor
   test certificates (`DemoPki.test_p12("revoked" | "expired" | "not-yet-valid" |
   "no-signing-usage")`). Its certificates point OCSP / CRL lookups at a free loopback
   port that `pki_services` serves. Read-only: copy it (`signing_ws` does).
-- `pki_services` (session): `pakta.pki.ServiceUrls` (.tsa, .ocsp, .crl, .base) of the
+- `pki_services` (session): `pakta.demo.ServiceUrls` (.tsa, .ocsp, .crl, .base) of the
   services running in a thread of the test process.
 - `tsa_url` (session): the timestamp service's URL.
 - `signing_ws`: a private rendered workspace with the PKI in pki/ and PAKTA_PASSPHRASE set.

@@ -53,7 +53,7 @@ def signed_batch(rendered_workspace: Path, demo_pki_dir: Path, tsa_url: str,
 def demo_crls(pki_dir: Path) -> list[Path]:
     """The demo CAs' current CRLs (the signing CA's and the root's), as an auditor
     downloads them from the CA before an offline audit: pki/crls/*.crl, made once."""
-    from pakta.pki import DemoPki, _load_arch
+    from pakta.demo.pki import DemoPki, _load_arch
 
     folder = pki_dir / "crls"
     paths = [folder / "interm.crl", folder / "root.crl"]
