@@ -23,6 +23,7 @@ from pakta.config import Event, Witness
 from pakta.ledger import Ledger, sha256_hex
 from pakta.people import render_people, verify_people, write_sample_csv
 from pakta.verify import make_settings
+from tests.conftest import run_pakta
 
 pytestmark = pytest.mark.xdist_group("dask")
 
@@ -179,3 +180,143 @@ def test_a_rerun_after_the_client_is_killed_resumes(
     assert counts["unchanged"] >= done and counts["unchanged"] + counts["rendered"] == 16
     assert pdfs(tmp_path) == pdfs(local)
     assert not list((tmp_path / "out").rglob(".*.part"))
+
+
+# ---------------------------------------------------------------------------------------
+# The command line: --executor dask://... on render, verify and sign
+
+
+def _cli(ws: Path, *args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    from tests.fixtures_pki import pakta_env
+
+    return run_pakta(*args, cwd=ws, env=pakta_env(PAKTA_LANG=lang))
+
+
+def _report(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """The JSON report's documents without what differs from run to run."""
+    import json
+
+    docs = json.loads(result.stdout)["documents"]
+    for doc in docs:
+        doc.pop("seconds", None)
+    return docs
+
+
+def test_render_and_verify_on_dask_from_the_command_line(
+        rendered_workspace: Path, demo_pki_dir: Path, cluster: Any, tmp_path: Path) -> None:
+    import shutil
+
+    address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+    copies = {}
+    for name in ("local", "dask"):
+        copies[name] = tmp_path / name
+        shutil.copytree(rendered_workspace, copies[name])  # the ledger's public ids too
+        shutil.rmtree(copies[name] / "out")
+    local = _cli(copies["local"], "render", "--jobs", "2")
+    assert local.returncode == 0, local.stderr
+    on_dask = _cli(copies["dask"], "render", "--executor", address)
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert "8 rendered, 0 overwritten, 0 unchanged, 0 failed" in on_dask.stdout
+    made = {name: {p.name: p.read_bytes() for p in (ws / "out").glob("*.pdf")}
+            for name, ws in copies.items()}
+    assert len(made["dask"]) == 8
+    assert made["dask"] == made["local"]
+    assert made["dask"] == {p.name: p.read_bytes()
+                            for p in (rendered_workspace / "out").glob("*.pdf")}
+
+    reports = {}
+    for name, ws in copies.items():
+        extra = ("--executor", address) if name == "dask" else ("--jobs", "2")
+        result = _cli(ws, "verify", "out", "--format", "json", "--trust",
+                      str(demo_pki_dir / "root.pem"), *extra)
+        assert result.returncode == 1, result.stderr  # unsigned: INCOMPLETE
+        reports[name] = _report(result)
+    assert reports["dask"] == reports["local"]
+    assert {d["status"] for d in reports["dask"]} == {"INCOMPLETE"}
+    assert sorted(d["path"] for d in reports["dask"]) == sorted(
+        f"out/{name}" for name in made["dask"])  # named as given, not as the workers saw
+
+
+def test_the_executor_comes_from_pakta_toml(rendered_workspace: Path, cluster: Any,
+                                            tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(rendered_workspace, ws)
+    shutil.rmtree(ws / "out")
+    address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+    with (ws / "pakta.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f'\n[executor]\naddress = "{address}"\n')
+    before = _computed(cluster)
+    result = _cli(ws, "render", "--only", "75")
+    assert result.returncode == 0, result.stderr
+    assert len(list((ws / "out").glob("75-*.pdf"))) == 2
+    assert _computed(cluster) > before  # the workers rendered them
+
+
+def _computed(cluster: Any) -> float:
+    """Seconds the cluster's workers spent on pakta's tasks so far."""
+    prefix = cluster.scheduler.task_prefixes.get("pakta")
+    return 0.0 if prefix is None else float(prefix.all_durations.get("compute", 0.0))
+
+
+SIGN_75 = ("out/75-gorontalo-pakta-integritas.pdf", "out/75-gorontalo-surat-pernyataan.pdf")
+
+
+@pytest.mark.parametrize(("lang", "message"), [
+    ("en", "refusing to sign on Dask workers with a key file: the key and its "
+           "passphrase would be sent to every worker"),
+    ("id", "menolak menandatangani di worker Dask dengan berkas kunci: kunci beserta "
+           "frasa sandinya akan dikirim ke setiap worker"),
+])
+def test_signing_on_dask_with_a_key_file_is_refused(
+        signing_ws: Path, cluster: Any, lang: str, message: str) -> None:
+    address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+    result = _cli(signing_ws, "sign", *SIGN_75, "--slot", "kepala_daerah", "--p12",
+                  "pki/signers/75.p12", "--out", "signed", "--executor", address,
+                  lang=lang)
+    assert result.returncode == 2, result.stderr
+    assert f"{address}: {message}" in result.stderr
+    assert "--ship-key-to-workers" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (signing_ws / "signed").exists()
+
+
+def test_signing_on_dask_with_a_token_is_refused(signing_ws: Path, cluster: Any) -> None:
+    address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+    result = _cli(signing_ws, "sign", *SIGN_75, "--slot", "kepala_daerah",
+                  "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label",
+                  "x", "--key-label", "y", "--out", "signed", "--executor", address,
+                  "--ship-key-to-workers")
+    assert result.returncode == 2, result.stderr
+    assert (f"{address}: signing with a PKCS#11 token runs on this machine only"
+            in result.stderr)
+    assert not (signing_ws / "signed").exists()
+
+
+def test_signing_on_dask_with_the_key_shipped(signing_ws: Path, cluster: Any,
+                                              tmp_path: Path) -> None:
+    from tests.fixtures_pki import PASSPHRASE, pdfsig
+
+    address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+    result = _cli(signing_ws, "sign", *SIGN_75, "--slot", "kepala_daerah", "--p12",
+                  "pki/signers/75.p12", "--out", "signed", "--executor", address,
+                  "--ship-key-to-workers")
+    assert result.returncode == 0, result.stderr
+    assert "2 signed, 0 skipped, 0 failed" in result.stderr
+    assert PASSPHRASE not in result.stdout + result.stderr
+    for name in SIGN_75:
+        output = signing_ws / "signed" / Path(name).name.replace(".pdf", "-signed.pdf")
+        report = pdfsig(output, signing_ws / "pki" / "root.pem", tmp_path)
+        assert "Signature Validation: Signature is Valid." in report
+        assert "Certificate Validation: Certificate is Trusted." in report
+    with Ledger(signing_ws / "pakta.db") as ledger:  # the client recorded the rows
+        rows = [s for d in ledger.documents() if d.doc_id.startswith("75")
+                for s in ledger.signatures(d.doc_id)]
+    assert len(rows) == 2 and {r.slot for r in rows} == {"kepala_daerah"}
+    # a rerun skips what is signed
+    again = _cli(signing_ws, "sign", *SIGN_75, "--slot", "kepala_daerah", "--p12",
+                 "pki/signers/75.p12", "--out", "signed", "--executor", address,
+                 "--ship-key-to-workers")
+    assert again.returncode == 0, again.stderr
+    assert "0 signed, 2 skipped, 0 failed" in again.stderr

@@ -10,6 +10,7 @@ import click
 from pakta.i18n import _
 
 if TYPE_CHECKING:
+    from pakta.batch import Executor
     from pakta.config import Workspace
 
 workspace_option = click.option(
@@ -20,6 +21,27 @@ trust_option = click.option(
     "--trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
     help=_("Trust root certificate(s), PEM or DER, repeatable (default: the workspace's "
            "pki/root.pem)."))
+
+executor_option = click.option(
+    "--executor", default=None, metavar="ADDRESS",
+    help=_("Where the batch runs: 'local' (default) or dask://host:8786 (default: "
+           "[executor] in pakta.toml)."))
+
+
+def executor_address(ws: Workspace | None, address: str | None) -> str | None:
+    """--executor, else the workspace's [executor] address, else None (this machine)."""
+    return address or (ws.executor if ws is not None else None)
+
+
+def open_batch_executor(ws: Workspace | None, address: str | None, jobs: int | None
+                        ) -> Executor:
+    """The executor a batch command runs on: local with `jobs` processes (default: one
+    per core), or the Dask scheduler that --executor or pakta.toml names."""
+    import os
+
+    from pakta.batch import open_executor
+
+    return open_executor(executor_address(ws, address), jobs or os.cpu_count() or 1)
 
 
 def workspace_at(path: Path | None) -> Workspace:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from pakta.cli import main
-from pakta.cli.options import workspace_option
+from pakta.cli.options import executor_option, open_batch_executor, workspace_option
 from pakta.errors import BatchFailed, Interrupted, VerificationFailed
 from pakta.i18n import _
 
@@ -40,15 +40,9 @@ def _workspace(workspace: Path | None) -> Workspace:
 
 
 def _executor(ws: Workspace, spec: str | None, jobs: int | None) -> Executor:
-    from pakta.batch import open_executor
-
-    return open_executor(spec or ws.executor, jobs or os.cpu_count() or 1)
+    return open_batch_executor(ws, spec, jobs)
 
 
-executor_option = click.option(
-    "--executor", default=None, metavar="ADDRESS",
-    help=_("Where the batch runs: 'local' (default) or dask://host:8786 (default: "
-           "[executor] in pakta.toml)."))
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                            help=_("Local worker processes (default: one per core)."))
 

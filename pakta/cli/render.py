@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from pakta.cli import main
-from pakta.cli.options import workspace_at, workspace_option
+from pakta.cli.options import (
+    executor_option,
+    open_batch_executor,
+    workspace_at,
+    workspace_option,
+)
 from pakta.cli.runtime import progress
 from pakta.i18n import _, ngettext
 
@@ -27,9 +31,10 @@ from pakta.i18n import _, ngettext
               help=_("Worker processes (default: all cores)."))
 @click.option("--overwrite", is_flag=True,
               help=_("Replace output files that differ from what would be rendered."))
+@executor_option
 def render(workspace: Path | None, template_names: tuple[str, ...], roster_path: Path | None,
            out_dir: Path | None, only: tuple[str, ...], jobs: int | None,
-           overwrite: bool) -> None:
+           overwrite: bool, executor: str | None) -> None:
     from pakta.errors import BatchFailed, Interrupted
     from pakta.ledger import Ledger
     from pakta.render import plan_jobs, render_batch
@@ -44,14 +49,14 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
         names = catalogue.names()
     for name in names:
         catalogue.info(name)  # unknown or broken templates fail before any work
-    planned = plan_jobs(heads, names, out_dir or ws.out, only)
-    workers = jobs or os.cpu_count() or 1
-    with Ledger(ws.ledger) as ledger, progress(len(planned), _("rendering")) as step:
-        summary = render_batch(
-            planned, template_dir=ws.template_dir, event=ws.event, witness=ws.witness,
-            ledger=ledger, overwrite=overwrite, workers=workers,
-            progress=lambda outcome: step(), base_url=ws.base_url,
-        )
+    with open_batch_executor(ws, executor, jobs) as pool:
+        planned = plan_jobs(heads, names, _folder(out_dir or ws.out, pool.remote), only)
+        with Ledger(ws.ledger) as ledger, progress(len(planned), _("rendering")) as step:
+            summary = render_batch(
+                planned, template_dir=ws.template_dir, event=ws.event,
+                witness=ws.witness, ledger=ledger, overwrite=overwrite, executor=pool,
+                progress=lambda outcome: step(), base_url=ws.base_url,
+            )
     for failure in summary.failed:
         click.echo(_("failed: {file}: {error}").format(file=failure.path,
                                                        error=failure.error), err=True)
@@ -78,3 +83,9 @@ def render(workspace: Path | None, template_names: tuple[str, ...], roster_path:
                      "failed", len(planned)).format(count=len(summary.failed),
                                                     total=len(planned)),
             max(f.exit_code for f in summary.failed))
+
+
+def _folder(out: Path, remote: bool) -> Path:
+    """On Dask the workers write the files, each in a working folder of its own: they
+    get the absolute path (of a folder they all reach)."""
+    return out.resolve() if remote else out

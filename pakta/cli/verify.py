@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,11 +12,19 @@ from typing import TYPE_CHECKING, TextIO, cast
 import click
 
 from pakta.cli import main
-from pakta.cli.options import optional_workspace, workspace_option
+from pakta.cli.options import (
+    executor_address,
+    executor_option,
+    open_batch_executor,
+    optional_workspace,
+    workspace_option,
+)
 from pakta.cli.runtime import progress, write_output
 from pakta.i18n import _
 
 if TYPE_CHECKING:
+    from pakta.batch import Executor
+    from pakta.config import Workspace
     from pakta.ledger import Ledger
     from pakta.verify import VerifySettings
 
@@ -45,6 +54,7 @@ if TYPE_CHECKING:
               help=_("Write the report to this file instead of stdout."))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help=_("Worker processes (default: one per core)."))
+@executor_option
 @click.option("--online", is_flag=True,
               help=_("Allow fetching CRLs and OCSP responses (default: offline)."))
 @click.option("--accept-unchecked-revocation", is_flag=True,
@@ -55,8 +65,8 @@ if TYPE_CHECKING:
 def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, ...],
            roster: Path | None,
            ledger: Path | None, workspace: Path | None, fmt: str, output: Path | None,
-           jobs: int | None, online: bool, accept_unchecked_revocation: bool,
-           time_limit: float) -> None:
+           jobs: int | None, executor: str | None, online: bool,
+           accept_unchecked_revocation: bool, time_limit: float) -> None:
     from pakta.errors import InputError, UsageError, VerificationFailed
     from pakta.ledger import Ledger
     from pakta.roster import load_roster
@@ -90,10 +100,12 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
                          "--accept-unchecked-revocation"), err=True)
         if settings.signatures_only:  # an auditor with only the files and the trust root
             click.echo(_("no ledger or roster: checking the signatures only"), err=True)
-        # per-file limits in this process and the workers it forks
-        with limits.on(), _report_stream(output) as out:
+        # per-file limits in this process and the workers it forks (Dask workers run
+        # each file in a watchdog child with the same limits)
+        with limits.on(), _batch_executor(ws, executor, jobs) as pool, \
+                _report_stream(output) as out:
             ok = _verify_streaming(files, settings, db, fmt, out,
-                                   jobs or os.cpu_count() or 1)
+                                   jobs or os.cpu_count() or 1, pool)
     finally:
         if db is not None:
             db.close()
@@ -106,8 +118,21 @@ def verify(paths: tuple[Path, ...], trust: tuple[Path, ...], crls: tuple[Path, .
 LEDGER_ROWS_PER_WRITE = 256
 
 
+@contextmanager
+def _batch_executor(ws: Workspace | None, address: str | None, jobs: int | None
+                    ) -> Iterator[Executor | None]:
+    """A Dask executor when --executor or pakta.toml names one; else None (the local
+    pool, sized to the batch, is iter_verdicts' own)."""
+    if executor_address(ws, address) in (None, "local"):
+        yield None
+        return
+    with open_batch_executor(ws, address, jobs) as pool:
+        yield pool
+
+
 def _verify_streaming(files: list[Path], settings: VerifySettings, db: Ledger | None,
-                      fmt: str, out: TextIO, workers: int) -> bool:
+                      fmt: str, out: TextIO, workers: int, executor: Executor | None
+                      ) -> bool:
     """Verify the files and pass each verdict on at once, to the report and (in chunks)
     to the ledger; only the batch's sums are kept. Whether the batch is OK."""
     from pakta.ledger import VerificationRecord, now_iso
@@ -118,7 +143,13 @@ def _verify_streaming(files: list[Path], settings: VerifySettings, db: Ledger | 
     tally = Tally(settings)
     rows: list[VerificationRecord] = []
     with progress(len(files), _("verifying")) as step:
-        for d in iter_verdicts(files, settings, workers=workers):
+        sent = files
+        if executor is not None and executor.remote:
+            sent = [f.resolve() for f in files]  # the workers' working folders differ
+        for given, d in zip(files, iter_verdicts(sent, settings, workers=workers,
+                                                 executor=executor), strict=True):
+            if sent is not files:  # the report names the files as they were given
+                d = dataclasses.replace(d, path=str(given))
             step()
             tally.add(d)
             writer.document(d)
