@@ -260,7 +260,7 @@ def _computed(cluster: Any) -> float:
     return 0.0 if prefix is None else float(prefix.all_durations.get("compute", 0.0))
 
 
-SIGN_75 = ("out/75-gorontalo-pakta-integritas.pdf", "out/75-gorontalo-surat-pernyataan.pdf")
+SIGN_75 = ("out/75-gorontalo-pakta-integritas.pdf", "out/75-gorontalo-deklarasi-netralitas.pdf")
 
 
 @pytest.mark.parametrize(("lang", "message"), [
