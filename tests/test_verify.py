@@ -419,7 +419,7 @@ def test_a_batch_run_in_the_callers_thread_is_limited_by_a_watchdog_child(
     worker.start()
     worker.join(60)
     assert [d.status for d in results] == [ERROR, ERROR], results
-    assert all("not verified within 0.001 s" in texts(d)[0] for d in results)
+    assert all("could not be checked within 0.001 seconds" in texts(d)[0] for d in results)
     assert results[0].doc_id == PACT  # the row keeps the document
     batch = verify_paths(files, settings_for(ws))  # the same files, in time: complete
     assert [d.status for d in batch.documents] == [COMPLETE, COMPLETE]
