@@ -45,7 +45,7 @@ MESSAGES: dict[str, str] = {
                                "heads."),
     "SLOTS_UNKNOWN": N_("The signature slots of the template {template} cannot be read, so "
                         "the document cannot be checked."),
-    # one reading of the file (pakta/structure.py)
+    # one reading of the file (pakta/verify/structure.py, ambiguity.py)
     "AMBIGUOUS_TRAILER": N_("The file's structure is ambiguous: the cross-reference "
                             "section of revision {revision} cannot be read as written, so "
                             "PDF readers may show different documents."),

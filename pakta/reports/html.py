@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TextIO
 
+from pakta.findings import indication_sentence
 from pakta.i18n import N_, Np_
 from pakta.reports import render_with
 from pakta.reports.words import ALL_GOOD as ALL_GOOD_FORMS
 from pakta.reports.words import ATTENTION as ATTENTION_FORMS
 from pakta.reports.words import (
     CHANGES_WORDS,
-    indication_sentence,
     local_time,
     more_problems,
     needing_attention,

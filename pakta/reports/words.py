@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from pakta.dates import BULAN
-from pakta.findings import indication_sentence
 from pakta.i18n import N_, Np_, in_language, translator
 
 if TYPE_CHECKING:
@@ -46,12 +45,6 @@ def status_label(status: str, lang: str) -> str:
 def slot_signature(field: str, lang: str) -> str:
     known = SLOT_SIGNATURES.get(field)
     return t(lang, known) if known else t(lang, N_("Signature '{field}'")).format(field=field)
-
-
-def signature_sentence(s: SignatureVerdict, lang: str) -> str:
-    return t(lang, N_("{what}: {sentence}")).format(
-        what=slot_signature(s.field, lang),
-        sentence=indication_sentence(s.indication, s.sub_indication, lang))
 
 
 def revocation_sentence(s: SignatureVerdict, lang: str, region: str | None) -> str:
