@@ -114,6 +114,11 @@ CASES = [
      "before the witness)",
      "refused: 'changed since the secretariat issued it ...', exit 3, nothing written, "
      "no ledger row (tests/test_attacks.py)"),
+    ("signature dictionary with a second `/Contents` hidden in a string, a comment or "
+     "an escaped name, hex with whitespace, odd digits or stray characters, a stream "
+     "(hypothesis)",
+     "read exactly as pyHanko reads it: the one-pass /Contents reader is used only where "
+     "it can prove the same result (tests/test_signed_reader.py)"),
 ]
 
 

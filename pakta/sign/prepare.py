@@ -6,7 +6,6 @@ Raises SigningRefused / PdfInputError / IdentityMismatch and writes nothing.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from pakta.i18n import _
 from pakta.ledger import Ledger, sha256_hex
 from pakta.profiles import Profile, load_profile
 from pakta.sign.model import AlreadySigned, SignSettings
+from pakta.signed_reader import open_reader
 from pakta.verify.structure import unsigned_changes
 
 
@@ -67,10 +67,9 @@ def read_pdf(source: Path) -> tuple[bytes, Any]:
 
 
 def pyhanko_reader(source: Path, data: bytes) -> Any:
-    from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
-        reader = PdfFileReader(io.BytesIO(data))
+        reader = open_reader(data, strict=True)
         encrypted = reader.encrypted
         if not encrypted:
             reader.root  # noqa: B018 (parse the catalog now, not half-way through signing)
@@ -147,7 +146,6 @@ def _signed_version_of(output: Path, data: bytes, slot: str,
                        fingerprint: str | None) -> bytes | None:
     """The output's bytes if it is `data` plus an intact signature in `slot` made with the
     certificate of `fingerprint`; checked by content, never by the file's mere presence."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
     if fingerprint is None:
@@ -156,7 +154,7 @@ def _signed_version_of(output: Path, data: bytes, slot: str,
         signed = output.read_bytes()
         if len(signed) <= len(data) or not signed.startswith(data):
             return None
-        for sig in PdfFileReader(io.BytesIO(signed)).embedded_signatures:
+        for sig in open_reader(signed, strict=True).embedded_signatures:
             if sig.field_name != slot or sha256_hex(sig.signer_cert.dump()) != fingerprint:
                 continue
             intact, valid = validate_sig_integrity(sig.signer_info, sig.signer_cert, "data",

@@ -9,7 +9,6 @@ time or memory limit; a worker process that pakta started sets them (pakta.verif
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from pakta.findings import Finding
 from pakta.ledger import DocumentRecord, first_revision_length, sha256_hex
 from pakta.regions import name_key
 from pakta.roster import RegionHead
+from pakta.signed_reader import open_reader
 from pakta.status import HEAD_SLOT, WITNESS_SLOT
 from pakta.verify import limits
 from pakta.verify.ambiguity import ambiguities
@@ -128,7 +128,6 @@ def _error(path: Path, digest: str, finding: Finding,
 
 
 def _verify(path: Path, data: bytes, digest: str, ctx: Context) -> DocumentVerdict:
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.fields import enumerate_sig_fields
 
     if not data.startswith(b"%PDF-"):
@@ -137,7 +136,7 @@ def _verify(path: Path, data: bytes, digest: str, ctx: Context) -> DocumentVerdi
     if cut_short(data) is not None:  # a reader would verify the last whole revision only
         tail = len(data) - data.rfind(b"%%EOF") - len(b"%%EOF")
         return _error(path, digest, Finding.of("CUT_SHORT", count=tail), record)
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    reader = open_reader(data)
     if reader.encrypted:
         return _error(path, digest, Finding.of("ENCRYPTED"), record)
     reasons: list[Finding] = []

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pakta.findings import Finding
+from pakta.signed_reader import open_reader
 from pakta.verify.ambiguity import _WS, MAX_INFLATE, ambiguities
 
 # ---------------------------------------------------------------------------------------
@@ -290,9 +291,7 @@ def unsigned_changes(data: bytes, issued_length: int, doc_id: str) -> Finding | 
     revision that is not a signature (with its validation data), a destroyed signature,
     or an ambiguous structure. None for the issued file itself or a file that only adds
     signatures to it."""
-    import io
 
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
     from pyhanko.sign.diff_analysis.policy_api import SuspiciousModification
 
@@ -300,7 +299,7 @@ def unsigned_changes(data: bytes, issued_length: int, doc_id: str) -> Finding | 
         return None  # the issued revision alone: the common case, read nothing
     changed = Finding.of("CHANGED_SINCE_ISSUE")
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = open_reader(data)
         if ambiguities(data, reader):
             return Finding.of("AMBIGUOUS_STRUCTURE")
         embedded, destroyed = embedded_signatures(reader)
