@@ -197,6 +197,29 @@ def info_title(signed: bytes) -> bytes:
     return append(signed, {number: text})
 
 
+def added_field(signed: bytes, box: tuple[float, float, float, float]) -> bytes:
+    """A new, unsigned signature field after signing whose appearance is a new stream
+    painting over the page: a widget over the commitments (`box` with an area) or an
+    invisible one (a zero box). The slots' field locks (FieldMDP) forbid both, new
+    fields included; only a document timestamp field may come, with no new appearance
+    stream (pakta.sign.engine.add_timestamp_field)."""
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    append_signature_field(writer, SigFieldSpec("catatan", box=box))
+    appearance = writer.add_object(generic.StreamObject({
+        generic.NameObject("/Type"): generic.NameObject("/XObject"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Form"),
+        generic.NameObject("/BBox"): generic.ArrayObject(
+            [generic.FloatObject(v) for v in (0, 0, 480, 200)]),
+    }, stream_data=b"1 1 1 rg 0 0 480 200 re f"))
+    _name, _value, ref = next(enumerate_sig_fields(writer, with_name="catatan"))
+    widget = ref.get_object()
+    widget["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): appearance})
+    writer.update_container(widget)
+    return _write(writer)
+
+
 def _sig_object_number(signed: bytes, slot: str) -> int:
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
     for sig in reader.embedded_signatures:
@@ -255,6 +278,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     **{f"presign-{name}": (INVALID, "CHANGED_BEFORE_SIGNING") for name in PRESIGN},
     "two-roots": (INVALID, "AMBIGUOUS_TRAILER_KEY"),
     "title-after-signing": (INVALID, "TITLE_CHANGED"),
+    "field-added-over-page": (INVALID, "SIGNATURE_NOT_PASSED"),
+    "field-added-invisible": (INVALID, "SIGNATURE_NOT_PASSED"),
     "witness-bogus": (INVALID, "SIGNATURE_DESTROYED"),
     "head-contents-zeroed-in-place": (INVALID, "SIGNATURE_DESTROYED"),
     **{f"witness-{name}": (INVALID, "SIGNATURE_DESTROYED") for name in BROKEN},
@@ -274,6 +299,8 @@ def corpus(rendered: bytes, signed: bytes, sign: Signer) -> dict[str, bytes]:
                                         "saksi")
     cases["two-roots"] = two_roots(signed)
     cases["title-after-signing"] = info_title(signed)
+    cases["field-added-over-page"] = added_field(signed, (60, 400, 540, 600))
+    cases["field-added-invisible"] = added_field(signed, (0, 0, 0, 0))
     cases["witness-bogus"] = bogus_signature(signed, "saksi")
     cases["head-contents-zeroed-in-place"] = zero_contents_in_place(signed, "kepala_daerah")
     for name, (byte_range, contents) in BROKEN.items():

@@ -85,6 +85,19 @@ def test_each_attack_gets_its_verdict_and_code(attack_ws: Path, settings: object
         assert not any(word in reason.message("en") for word in LIBRARY_WORDS), reason
 
 
+@pytest.mark.parametrize("case", ["field-added-over-page", "field-added-invisible"])
+def test_a_field_added_after_signing_fails_both_signatures(attack_ws: Path, settings: object,
+                                                           case: str) -> None:
+    """The field locks lock fields that do not exist yet: a new field with a new
+    appearance stream is a change neither signature allows."""
+    from pakta.verify import verify_file
+
+    verdict = verify_file(attack_ws / "attacks" / f"{case}.pdf", settings)  # type: ignore[arg-type]
+    assert [(s.field, s.indication, s.sub_indication) for s in verdict.signatures] == [
+        (slot, "TOTAL-FAILED", "SUSPICIOUS_MODIFICATION") for slot in ("kepala_daerah",
+                                                                       "saksi")]
+
+
 def test_corpus_in_one_verify_run(attack_ws: Path) -> None:
     result = run_pakta("verify", "attacks", "--trust", "pki/root.pem", "--format", "json",
                        cwd=attack_ws)

@@ -105,6 +105,11 @@ CASES = [
     ("`/Info /Title` changed after both signatures",
      "INVALID / TITLE_CHANGED 'The document's title was changed after it was signed.' "
      "(tests/test_attacks.py)"),
+    ("a new signature field added after both signatures with its own appearance: over "
+     "the commitments, or on an invisible widget",
+     "INVALID / SIGNATURE_NOT_PASSED: both signatures TOTAL-FAILED / "
+     "SUSPICIOUS_MODIFICATION, the field locks written at the first signature lock new "
+     "fields too (tests/test_attacks.py)"),
     ("the witness's signature dictionary replaced by bogus values; its `/Contents` or "
      "`/ByteRange` missing, empty, null or zeroed; the head's `/Contents` zeroed in place "
      "(universal signature forgery)",

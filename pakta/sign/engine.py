@@ -5,9 +5,9 @@ What pakta adds to pyHanko's defaults, all through pyHanko's own API:
 - the output stays PDF 1.7 with the ESIC extension (PDF/A-3 is built on PDF 1.7):
   `Pdf17Signer` registers no PDF 2.0 extension (ISO 32002, for ECDSA on the NIST
   curves, which PAdES on PDF 1.7 already allows);
-- every widget pakta adds has an appearance: the invisible certification field is
-  created with an empty appearance before pyHanko fills it (document timestamp fields
-  not yet: see `add_document_timestamp`);
+- every widget pakta adds has an appearance: the invisible certification and document
+  timestamp fields are created with an empty appearance before pyHanko fills them (see
+  `add_timestamp_field` for how a timestamp field's appearance stays within the locks);
 - the field locks of the first signature (FieldMDP), and the same key usage rule as
   verification (`pakta.keyusage`).
 """
@@ -102,17 +102,74 @@ def next_timestamp_field(writer: Any) -> str:
     return f"{TIMESTAMP_FIELD}_{n}"
 
 
+def issued_empty_appearance(writer: Any, reader: Any) -> Any:
+    """A reference, in `writer`, to an empty appearance stream that the issued document
+    (the first revision of `reader`'s file) already holds: the normal appearance of its
+    first signature field whose appearance is a form XObject with no content (pakta
+    renders every slot with one). None if there is none (a PDF pakta did not render)."""
+    from pyhanko.pdf_utils import generic
+
+    try:
+        issued = reader.get_historical_root(0)
+        fields = issued["/AcroForm"]["/Fields"]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    for field_ref in fields:
+        try:
+            field = field_ref.get_object()
+            if field.get("/FT") != "/Sig":
+                continue
+            issued_ref = field["/AP"].raw_get("/N")
+            if not isinstance(issued_ref, generic.IndirectObject):
+                continue
+            ref = generic.IndirectObject(issued_ref.idnum, issued_ref.generation, writer)
+            stream = ref.get_object()  # as the document holds it now
+        except (KeyError, TypeError, AttributeError):
+            continue
+        if isinstance(stream, generic.StreamObject) and stream.get("/Subtype") == "/Form" \
+                and not stream.data.strip():
+            return ref
+    return None
+
+
+def add_timestamp_field(writer: Any, reader: Any) -> str:
+    """A new invisible field for a document timestamp (pyHanko's `PdfTimeStamper` then
+    fills it), with an appearance (PDF/A wants one on every widget); its name. `reader`
+    reads the file `writer` extends.
+
+    The appearance is the empty one the issued document already holds, shared, not a new
+    stream: the field locks of the slots (`lock_slots`) lock every field but the slots
+    still to sign, new fields included, and pyHanko's change analysis takes a new
+    appearance stream on a locked field for "an update of a locked field", while a new
+    invisible signature field whose appearance adds no object is a document timestamp
+    update (LTA) that no lock forbids. Without such a stream (a PDF pakta did not render)
+    the field has no appearance, as pyHanko makes it."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
+
+    name = next_timestamp_field(writer)
+    # named for viewers as PdfTimeStamper names the fields it creates
+    append_signature_field(writer, SigFieldSpec(name, readable_field_name="Timestamp"))
+    appearance = issued_empty_appearance(writer, reader)
+    if appearance is not None:
+        _name, _value, ref = next(enumerate_sig_fields(writer, with_name=name))
+        widget = ref.get_object()
+        widget[generic.NameObject("/AP")] = generic.DictionaryObject(
+            {generic.NameObject("/N"): appearance})
+        writer.update_container(widget)
+    return name
+
+
 async def add_document_timestamp(data: bytes, services: Services) -> bytes:
-    """A document timestamp over `data` in a new field, the TSA's validation data in
-    the DSS first (B-LTA). The field gets no appearance: pyHanko's change analysis
-    accepts a new document timestamp field under the slots' field locks only as pyHanko
-    itself writes it (an appearance stream on it is "an update of a locked field";
-    docs/upstream/)."""
+    """A document timestamp over `data` in a new field (`add_timestamp_field`), the
+    TSA's validation data in the DSS first (B-LTA)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import PdfTimeStamper
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    name = next_timestamp_field(writer)
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    writer = IncrementalPdfFileWriter.from_reader(reader)
+    name = add_timestamp_field(writer, reader)
     align_metadata(writer)
     out = io.BytesIO()
     await PdfTimeStamper(services.timestamper, field_name=name).async_timestamp_pdf(
@@ -123,7 +180,10 @@ async def add_document_timestamp(data: bytes, services: Services) -> bytes:
 
 def lock_slots(writer: Any, profile: Any) -> None:
     """Give every slot's field a /Lock: once a slot is signed, every field but the slots
-    still to sign after it is locked (its signature carries the FieldMDP reference).
+    still to sign after it is locked (its signature carries the FieldMDP reference),
+    fields added later included (/Exclude, /All): a new field with its own appearance
+    after a signature is a change that signature does not allow. (/Include with the
+    fields that exist would let a new visible field paint over the page.)
 
     Only in the first signed revision: a /Lock added to a field later is a change the
     earlier signatures would have to call suspicious."""

@@ -1,7 +1,8 @@
 """Renewing the archive timestamp chain of B-LTA files: validation data for the last
-document timestamp goes into the DSS, then a new document timestamp (in a field with an
-own field) covers it all. The steps of pyHanko's `async_update_archival_timestamp_chain`,
-through its public API, with Info and XMP kept in step (`align_metadata`).
+document timestamp goes into the DSS, then a new document timestamp (in a new field with
+an appearance, `add_timestamp_field`) covers it all. The steps of pyHanko's
+`async_update_archival_timestamp_chain`, through its public API, with Info and XMP kept
+in step (`align_metadata`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pakta.sign.backends import load_certificates
 from pakta.sign.batch import flush_to_disk, run_batch, write_atomically
 from pakta.sign.engine import (
     TIMESTAMP_RESERVED,
+    add_timestamp_field,
     align_metadata,
-    next_timestamp_field,
 )
 from pakta.sign.model import SignOutcome, SignSummary
 from pakta.sign.prepare import output_path, read_pdf
@@ -40,7 +41,7 @@ async def renew_one(source: Path, data: bytes, reader: object, services: Service
     DocumentSecurityStore.supply_dss_in_writer(
         writer, last.pkcs7_content, paths=(status.validation_path,),
         validation_context=context)
-    name = next_timestamp_field(writer)
+    name = add_timestamp_field(writer, reader)
     align_metadata(writer)
     out = io.BytesIO()
     await PdfTimeStamper(services.timestamper, field_name=name).async_timestamp_pdf(
