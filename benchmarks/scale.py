@@ -5,7 +5,8 @@ executor and on a Dask LocalCluster of 2 worker processes, at two sizes.
 
 For each size and executor, a client process (`--client`) renders the roster and
 verifies the output folder; the seconds are the client's, and the peak memory of the
-client and of each worker process is sampled from /proc while it runs. Targets: the
+client, of each worker process and of the children a Dask worker starts (the watchdog
+that verifies its files) is sampled from /proc while it runs. Targets: the
 peak at the larger size within 1.3x of the smaller (memory flat in N), and Dask within
 1.15x of the local executor's seconds at the same size. Writes
 benchmarks/scale-results.json.
@@ -42,39 +43,57 @@ def rss_mb(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """Every descendant, started from any thread (a Dask worker starts its watchdog
+    children from the threads that run its tasks, not from its main thread)."""
+    kids = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listing:
-            kids = [int(p) for p in listing.read().split()]
+        threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/children") as listing:
+                kids.extend(int(p) for p in listing.read().split())
+        except OSError:
+            pass
     return kids + [g for k in kids for g in children(k)]
 
 
 class Sampler:
-    """Peak RSS per process (the client, its workers, the Dask workers) every 50 ms."""
+    """Peak RSS per process every 50 ms: the client, its workers (the local pool), the
+    Dask workers, and the children the Dask workers start (each worker thread's
+    watchdog child, which verifies the files: pakta.verify.watchdog)."""
 
     def __init__(self, client: int, workers: list[int]) -> None:
         self.client, self.workers = client, workers
         self.peaks: dict[int, float] = {}
+        self.helpers: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid in [self.client, *children(self.client), *self.workers]:
+            helpers = [kid for pid in self.workers for kid in children(pid)]
+            self.helpers.update(helpers)
+            for pid in [self.client, *children(self.client), *self.workers, *helpers]:
                 self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss_mb(pid))
             time.sleep(0.05)
 
     def stop(self) -> dict[str, Any]:
         self._stop.set()
         self._thread.join()
-        # (helpers such as multiprocessing's resource tracker are a few MB: not workers)
-        workers = {pid: mb for pid, mb in self.peaks.items()
-                   if pid != self.client and mb > 20}
+
+        def top(pids: list[int]) -> list[float]:
+            # (helpers such as multiprocessing's resource tracker are a few MB: left out)
+            return sorted((round(self.peaks[pid], 1) for pid in pids
+                           if self.peaks[pid] > 20), reverse=True)[:8]
+
         return {"client_peak_mb": round(self.peaks.get(self.client, 0.0), 1),
-                "worker_peaks_mb": sorted((round(mb, 1) for mb in workers.values()),
-                                          reverse=True)[:8]}
+                "worker_peaks_mb": top([pid for pid in self.peaks if pid != self.client
+                                        and pid not in self.helpers]),
+                "worker_children_peaks_mb": top([pid for pid in self.peaks
+                                                 if pid in self.helpers])}
 
 
 def client(args: argparse.Namespace) -> None:
@@ -164,7 +183,8 @@ def main() -> None:
     small, large = sizes[0], sizes[-1]
 
     def peak(row: dict[str, Any]) -> float:
-        return max([row["client_peak_mb"], *row["worker_peaks_mb"]])
+        return max([row["client_peak_mb"], *row["worker_peaks_mb"],
+                    *row["worker_children_peaks_mb"]])
 
     checks = {
         f"dask/local seconds at {size}": round(

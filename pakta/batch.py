@@ -205,22 +205,54 @@ class LocalExecutor(Executor):
 # A Dask cluster
 
 
+# Dask's statistical profiler: a sample of every running task's stack every 10 ms, and a
+# new profile every second, the last 1,000 kept (`distributed.admin.low-level-log-length`)
+# besides one per task name. A render's stacks are deep and varied (WeasyPrint's layout):
+# the history grew a worker by about 30 MB a minute of rendering, up to some 17 minutes,
+# which is all of the Dask workers' growth in the number of documents. It is paused on a
+# worker while a batch's state is there, and runs again once the last one is dropped.
+PROFILER_CALLBACKS = ("profile", "profile-cycle")
+_profiler_paused_by: set[str] = set()  # in a Dask worker: the states that paused it
+
+
+def _pause_profiler(worker: Any, key: str) -> None:
+    _profiler_paused_by.add(key)
+    for name in PROFILER_CALLBACKS:
+        callback = worker.periodic_callbacks.get(name)
+        if callback is not None:
+            callback.stop()
+
+
+def _resume_profiler(worker: Any, key: str) -> None:
+    _profiler_paused_by.discard(key)
+    if _profiler_paused_by:
+        return
+    for name in PROFILER_CALLBACKS:
+        callback = worker.periodic_callbacks.get(name)
+        if callback is not None and not callback.is_running():
+            callback.start()
+
+
 def _state_plugin(setup: WorkerState) -> Any:
     from distributed.diagnostics.plugin import WorkerPlugin
 
     class PaktaState(WorkerPlugin):
-        """Builds the batch's state on every worker, once; drops it at the end."""
+        """Builds the batch's state on every worker, once; drops it at the end. Meanwhile
+        the worker's statistical profiler is paused (its history grows with the time
+        the batch runs)."""
 
         def __init__(self, spec: WorkerState) -> None:
             self.setup_spec = spec
 
         def setup(self, worker: Any) -> None:
+            _pause_profiler(worker, self.setup_spec.key)
             state_of(self.setup_spec)
 
         def teardown(self, worker: Any) -> None:
             state = _states.pop(self.setup_spec.key, None)
             if state is not None and self.setup_spec.close is not None:
                 self.setup_spec.close(state)
+            _resume_profiler(worker, self.setup_spec.key)
 
     return PaktaState(setup)
 

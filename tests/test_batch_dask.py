@@ -115,6 +115,34 @@ def test_the_time_limit_holds_on_dask_worker_threads(
     assert {r.status for r in in_time} == {"INCOMPLETE"}
 
 
+def _profiler_running(dask_worker: Any) -> list[bool]:
+    from pakta.batch import PROFILER_CALLBACKS
+
+    return [dask_worker.periodic_callbacks[name].is_running() for name in PROFILER_CALLBACKS]
+
+
+def test_dask_profiler_is_paused_while_a_batch_state_is_on_the_workers(
+        reference: tuple[Path, Path], cluster: Any) -> None:
+    """Dask's statistical profiler keeps a profile a second, 1,000 of them: a worker grew
+    with the time a batch ran (pakta.batch). It is paused while a state is on the
+    worker, and runs again once the executor is closed."""
+    from pakta.verify import iter_verdicts
+
+    local, _ = reference
+    files = sorted((local / "out").rglob("*.pdf"))[:4]
+    with Ledger(local / "pakta.db") as ledger:
+        settings = make_settings([], ledger, [], None)
+    with DaskExecutor(cluster.scheduler_address) as executor:
+        client = executor.client
+        assert set(map(tuple, client.run(_profiler_running).values())) == {(True, True)}
+        assert {r.status for r in iter_verdicts(files, settings, executor=executor)} == {
+            "INCOMPLETE"}
+        assert set(map(tuple, client.run(_profiler_running).values())) == {(False, False)}
+    with DaskExecutor(cluster.scheduler_address) as executor:
+        assert set(map(tuple, executor.client.run(_profiler_running).values())) == {
+            (True, True)}
+
+
 def test_a_worker_killed_mid_batch_loses_nothing(
         reference: tuple[Path, Path], cluster: Any, dask: DaskExecutor,
         tmp_path: Path) -> None:
