@@ -61,17 +61,22 @@ def whiteout(data: bytes) -> bytes:
     return _write(writer)
 
 
-def overlay(data: bytes) -> bytes:
-    """A hidden overlay: a white-filled square annotation with forged text over the page
-    (Mainka et al.: hide)."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    page_ref, page = _first_page(writer)
-    appearance = writer.add_object(generic.StreamObject({
+def _white_box(writer: IncrementalPdfFileWriter) -> generic.IndirectObject:
+    """An appearance that paints a white 480 x 200 box: what hides the page's text."""
+    return writer.add_object(generic.StreamObject({
         generic.NameObject("/Type"): generic.NameObject("/XObject"),
         generic.NameObject("/Subtype"): generic.NameObject("/Form"),
         generic.NameObject("/BBox"): generic.ArrayObject(
             [generic.FloatObject(v) for v in (0, 0, 480, 200)]),
     }, stream_data=b"1 1 1 rg 0 0 480 200 re f"))
+
+
+def overlay(data: bytes) -> bytes:
+    """A hidden overlay: a white-filled square annotation with forged text over the page
+    (Mainka et al.: hide)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    page_ref, page = _first_page(writer)
+    appearance = _white_box(writer)
     annot = writer.add_object(generic.DictionaryObject({
         generic.NameObject("/Type"): generic.NameObject("/Annot"),
         generic.NameObject("/Subtype"): generic.NameObject("/Square"),
@@ -207,12 +212,7 @@ def added_field(signed: bytes, box: tuple[float, float, float, float]) -> bytes:
 
     writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
     append_signature_field(writer, SigFieldSpec("catatan", box=box))
-    appearance = writer.add_object(generic.StreamObject({
-        generic.NameObject("/Type"): generic.NameObject("/XObject"),
-        generic.NameObject("/Subtype"): generic.NameObject("/Form"),
-        generic.NameObject("/BBox"): generic.ArrayObject(
-            [generic.FloatObject(v) for v in (0, 0, 480, 200)]),
-    }, stream_data=b"1 1 1 rg 0 0 480 200 re f"))
+    appearance = _white_box(writer)
     _name, _value, ref = next(enumerate_sig_fields(writer, with_name="catatan"))
     widget = ref.get_object()
     widget["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): appearance})

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROSTER_HEADER
+from tests.conftest import ROSTER_HEADER, pdf_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -395,17 +395,7 @@ def many_fields(count: int) -> bytes:
                b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
                b"[" + b" ".join(b"%d 0 R" % (5 + i) for i in range(count)) + b"]"]
     objects += [b"<</FT/Sig/T(f%d)>>" % i for i in range(count)]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_of(objects)
 
 
 def test_verify_time_limit_makes_a_slow_file_an_error_row(signing_ws: Path) -> None:

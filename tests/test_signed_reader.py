@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pakta.signed_reader import open_reader
+from tests.conftest import pdf_of
 from tests.verify_cases import signed_batch  # noqa: F401  (fixture)
 
 
@@ -55,19 +56,7 @@ def _pdf(sig_dict: bytes) -> bytes:
         sig_dict,
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [3 0 R] >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_of(objects)
 
 
 def _same_as_pyhanko(data: bytes) -> bool:

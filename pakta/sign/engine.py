@@ -50,25 +50,25 @@ class Pdf17Signer(PdfSigner):
             pdf_out.register_extension(constants.ESIC_EXTENSION_1)
 
 
-def add_invisible_field(writer: Any, name: str) -> None:
-    """A signature field without a visible box, with an empty appearance (PDF/A wants
-    one on every widget; pyHanko gives invisible fields none)."""
+def add_invisible_field(writer: Any, name: str, appearance: Any = None, **spec: Any) -> None:
+    """A signature field without a visible box, with an appearance (PDF/A wants one on
+    every widget; pyHanko gives invisible fields none): `appearance`, a reference to an
+    existing form XObject, or else a new empty one."""
     from pyhanko.pdf_utils import generic
     from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
 
-    append_signature_field(writer, SigFieldSpec(name))
-    for field_name, _filled, ref in enumerate_sig_fields(writer, filled_status=False):
-        if field_name != name:
-            continue
-        empty = generic.StreamObject({
+    append_signature_field(writer, SigFieldSpec(name, **spec))
+    if appearance is None:
+        appearance = writer.add_object(generic.StreamObject({
             generic.NameObject("/Type"): generic.NameObject("/XObject"),
             generic.NameObject("/Subtype"): generic.NameObject("/Form"),
             generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
-        }, stream_data=b"")
-        widget = ref.get_object()
-        widget[generic.NameObject("/AP")] = generic.DictionaryObject(
-            {generic.NameObject("/N"): writer.add_object(empty)})
-        writer.update_container(widget)
+        }, stream_data=b""))
+    _name, _value, ref = next(enumerate_sig_fields(writer, with_name=name))
+    widget = ref.get_object()
+    widget[generic.NameObject("/AP")] = generic.DictionaryObject(
+        {generic.NameObject("/N"): appearance})
+    writer.update_container(widget)
 
 
 def align_metadata(writer: Any) -> None:
@@ -144,19 +144,15 @@ def add_timestamp_field(writer: Any, reader: Any) -> str:
     invisible signature field whose appearance adds no object is a document timestamp
     update (LTA) that no lock forbids. Without such a stream (a PDF pakta did not render)
     the field has no appearance, as pyHanko makes it."""
-    from pyhanko.pdf_utils import generic
-    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
     name = next_timestamp_field(writer)
     # named for viewers as PdfTimeStamper names the fields it creates
-    append_signature_field(writer, SigFieldSpec(name, readable_field_name="Timestamp"))
     appearance = issued_empty_appearance(writer, reader)
     if appearance is not None:
-        _name, _value, ref = next(enumerate_sig_fields(writer, with_name=name))
-        widget = ref.get_object()
-        widget[generic.NameObject("/AP")] = generic.DictionaryObject(
-            {generic.NameObject("/N"): appearance})
-        writer.update_container(widget)
+        add_invisible_field(writer, name, appearance, readable_field_name="Timestamp")
+    else:
+        append_signature_field(writer, SigFieldSpec(name, readable_field_name="Timestamp"))
     return name
 
 
