@@ -286,6 +286,11 @@ class Ledger:
         rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
         return [DocumentRecord(**dict(r)) for r in rows]
 
+    def templates(self) -> list[str]:
+        """The templates of the issued documents, each once."""
+        return [str(row[0]) for row in
+                self._db.execute("SELECT DISTINCT template FROM documents ORDER BY 1")]
+
     def issued_document_for(self, data: bytes) -> DocumentRecord | None:
         """The issued document whose bytes this file starts with (its first revision)."""
         length = first_revision_length(data)

@@ -95,15 +95,54 @@ def test_dask_renders_the_same_bytes_and_verdicts_as_the_local_pool(
     assert {v.missing_slots for v in on_dask} == {("asn",)}
 
 
+def renamed_copies(local: Path, folder: Path) -> tuple[list[Path], dict[str, str]]:
+    """Two statements under their own names, two renamed (their names claim nothing),
+    and one renamed after another document (its name claims the wrong one)."""
+    files = sorted((local / "out").rglob("*.pdf"))
+    folder.mkdir()
+    named = [folder / f.name for f in files[:2]]
+    renamed = [folder / "arsip-1.pdf", folder / "arsip-2.pdf", folder / files[5].name]
+    for target, source in zip(named + renamed, files[:2] + files[2:5], strict=True):
+        target.write_bytes(source.read_bytes())
+    expected = {str(t): s.stem for t, s in zip(named + renamed, files[:5], strict=True)}
+    return named + renamed, expected
+
+
+def test_a_renamed_document_is_found_by_its_bytes_and_workers_get_no_ledger(
+        reference: tuple[Path, Path], dask: DaskExecutor, tmp_path: Path) -> None:
+    """The workers are sent each file's claim, not the ledger: a file that is not the
+    document its name claims comes back unresolved and is sent again with the ledger's
+    answer for its bytes, on both executors."""
+    import pickle
+
+    from pakta.verify import iter_verdicts
+
+    local, _ = reference
+    files, expected = renamed_copies(local, tmp_path / "renamed")
+    with Ledger(local / "pakta.db") as ledger:
+        settings = make_settings([], ledger, [], None)
+    travels = pickle.dumps(settings)  # what each worker is sent once
+    assert not [f for f in files if Path(expected[str(f)]).name.encode() in travels]
+    for executor in (dask, LocalExecutor(2)):
+        rows = list(iter_verdicts(files, settings, executor=executor))
+        assert {r.path: r.doc_id for r in rows} == expected
+        assert {r.status for r in rows} == {"INCOMPLETE"}, rows
+        # the named files first, the ones sent again last
+        assert [r.path for r in rows[:2]] == [str(f) for f in files[:2]]
+
+
 def test_the_time_limit_holds_on_dask_worker_threads(
-        reference: tuple[Path, Path], dask: DaskExecutor) -> None:
+        reference: tuple[Path, Path], dask: DaskExecutor, tmp_path: Path) -> None:
     """Dask runs tasks in threads, where SIGALRM cannot reach: each file runs in a
     watchdog child with its limits, and a file over the time limit is an ERROR row
-    naming the document."""
+    naming the document, even one renamed."""
     from pakta.verify import iter_verdicts
 
     local, _ = reference
     files = sorted((local / "out").rglob("*.pdf"))[:4]
+    renamed = tmp_path / "arsip.pdf"
+    renamed.write_bytes(files[3].read_bytes())
+    files[3] = renamed
     with Ledger(local / "pakta.db") as ledger:
         settings = make_settings([], ledger, [], None)
     hasty = replace(settings, time_limit=0.001)

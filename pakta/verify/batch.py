@@ -20,7 +20,8 @@ from pathlib import Path
 from pakta.batch import Executor, LocalExecutor, WorkerState, chunk_size
 from pakta.findings import Finding
 from pakta.verify import limits
-from pakta.verify.documents import verify_file
+from pakta.verify.documents import verify_claimed, verify_file
+from pakta.verify.issued import NO_LEDGER, Claim, LedgerIndex, Unresolved
 from pakta.verify.settings import Context, VerifySettings, use_context
 from pakta.verify.settings import setup as build_context
 from pakta.verify.verdicts import (
@@ -52,27 +53,44 @@ IN_FLIGHT_PER_WORKER = 3  # chunks queued or running per worker, beyond the one 
 def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
                   workers: int = 1, executor: Executor | None = None
                   ) -> Iterator[DocumentVerdict]:
-    """Each file's verdict, in the order of `files`, as soon as it is known.
+    """Each file's verdict as soon as it is known: in the order of `files`, except the
+    files that are not the documents their names claim, which come last.
 
     The files go to `executor` (a local process pool of `workers` by default; see
-    pakta.batch) in chunks; each worker builds its set-up once (`_worker_context`). Only
-    a few chunks per worker are in flight at a time, so memory does not grow with the
-    batch. A local worker that dies on a file (a crash in a native library, the
-    kernel's OOM killer) does not stop the batch: the files that were in flight are
-    checked again one by one, each in its own process (the one that kills its process
-    becomes an ERROR row), and the rest go on in a new pool. On Dask, the scheduler
-    runs a lost worker's files again."""
+    pakta.batch) in chunks, each with its claim: the documents the ledger holds under its
+    name (pakta.verify.issued). A file that is none of them comes back `Unresolved`, and
+    is sent again, after the others, with the ledger's answer for its bytes. Each worker
+    builds its set-up once (`_worker_context`); only a few chunks per worker are in
+    flight at a time, so memory does not grow with the batch. A local worker that dies
+    on a file (a crash in a native library, the kernel's OOM killer) does not stop the
+    batch: the files that were in flight are checked again one by one, each in its own
+    process (the one that kills its process becomes an ERROR row), and the rest go on in
+    a new pool. On Dask, the scheduler runs a lost worker's files again."""
     with contextlib.ExitStack() as stack:
         if executor is None:
             workers = min(workers, max(1, len(files) // 4))
             executor = stack.enter_context(LocalExecutor(workers))
+        index = stack.enter_context(LedgerIndex(settings.ledger)) \
+            if settings.ledger is not None else None
         size = chunk_size(len(files), executor.workers, most=16, spread=8)
         stack.callback(_close_watchdog)  # one this thread started for an in-process run
         setup = _worker_state(settings)
-        yield from executor.map(
-            _verify_item, files, setup, size=len(files), chunk=size,
-            in_flight=IN_FLIGHT_PER_WORKER + 1,
-            on_crash=lambda path: _verify_isolated(path, settings))
+        claims = ((path, index.claim(path) if index else NO_LEDGER) for path in files)
+        unresolved: list[Unresolved] = []
+        for result in executor.map(_verify_item, claims, setup, size=len(files), chunk=size,
+                                   in_flight=IN_FLIGHT_PER_WORKER + 1,
+                                   on_crash=lambda item: _verify_isolated(item[0], settings)):
+            if isinstance(result, Unresolved):
+                unresolved.append(result)
+            else:
+                yield result
+        if unresolved and index is not None:
+            answered = [(u.path, index.answer(index.claim(u.path), u.key)) for u in unresolved]
+            for result in executor.map(_verify_item, answered, setup, size=len(answered),
+                                       chunk=1, on_crash=lambda item: _verify_isolated(
+                                           item[0], settings)):
+                assert isinstance(result, DocumentVerdict)  # an answered claim identifies
+                yield result
 
 
 _last_state: tuple[VerifySettings, WorkerState] | None = None
@@ -97,16 +115,17 @@ def _worker_context(settings: VerifySettings) -> Context:
 _watchdogs = threading.local()  # per thread: the watchdog child of the current settings
 
 
-def _verify_item(ctx: Context, path: Path) -> DocumentVerdict:
+def _verify_item(ctx: Context, item: tuple[Path, Claim]) -> DocumentVerdict | Unresolved:
+    path, claim = item
     if limits.enabled() and limits.in_main_thread():
         use_context(ctx)  # this batch's set-up, should the worker hold another's
-        return verify_file(path)
+        return verify_claimed(path, claim)
     dog: Watchdog | None = getattr(_watchdogs, "dog", None)
     if dog is None or dog.settings is not ctx.settings:
         if dog is not None:
             dog.close()
         dog = _watchdogs.dog = Watchdog(ctx.settings)
-    return dog.verify(path)
+    return dog.verify(path, claim)
 
 
 def _close_watchdog() -> None:
@@ -135,7 +154,9 @@ def _verify_isolated(path: Path, settings: VerifySettings) -> DocumentVerdict:
         try:
             return pool.submit(verify_file, path).result()
         except BrokenProcessPool:
-            return error_row(path, Finding.of("PROCESS_DIED"), build_context(settings))
+            row = error_row(path, Finding.of("PROCESS_DIED"), build_context(settings))
+            assert isinstance(row, DocumentVerdict)  # the ledger was asked: identified
+            return row
 
 
 class Tally:
@@ -175,14 +196,20 @@ class Tally:
         if v.status == ERROR:
             self.errors.append(v.path)
 
+    def _not_found(self) -> tuple[str, ...]:
+        """The issued documents none of the files is (read from the ledger in pages)."""
+        if self.settings.ledger is None:
+            return ()
+        with LedgerIndex(self.settings.ledger) as index:
+            return tuple(d for d in index.doc_ids() if d not in self.found)
+
     def result(self) -> BatchVerdict:
         settings, found = self.settings, self.found
         kept = self.documents is not None
         whole = settings.whole_batch
         return BatchVerdict(
             documents=tuple(self.documents or ()),
-            heads_without_document=tuple(sorted(r.doc_id for r in settings.issued
-                                                if whole and r.doc_id not in found)),
+            heads_without_document=self._not_found() if whole else (),
             duplicates=tuple(sorted(d for d, n in found.items() if n > 1)),
             by_status=dict(self.by_status),
             by_template={k: dict(v) for k, v in sorted(self.by_template.items())},

@@ -16,13 +16,14 @@ from typing import Any
 
 from pakta.files import cut_short
 from pakta.findings import Finding
-from pakta.ledger import DocumentRecord, first_revision_length, sha256_hex
+from pakta.ledger import DocumentRecord, sha256_hex
 from pakta.regions import name_key
 from pakta.roster import RegionHead
 from pakta.signed_reader import open_reader
 from pakta.status import HEAD_SLOT, WITNESS_SLOT
 from pakta.verify import limits
 from pakta.verify.ambiguity import ambiguities
+from pakta.verify.issued import Claim, Identity, Unresolved, first_revision_key, identify
 from pakta.verify.settings import Context, VerifySettings, context_for
 from pakta.verify.signatures import doc_timestamp, signature
 from pakta.verify.structure import (
@@ -45,19 +46,32 @@ from pakta.verify.verdicts import (
 def verify_file(path: Path, settings: VerifySettings | None = None, *,
                 limited: bool | None = None) -> DocumentVerdict:
     """One file's verdict; never raises for a bad file. The set-up is built on the first
-    call and again when other settings are given. `limited`: a time and memory limit
-    around the file (only in a worker process's main thread; by default where the
-    worker's initializer enabled them)."""
+    call and again when other settings are given; the ledger is asked which document the
+    file is. `limited`: a time and memory limit around the file (only in a worker
+    process's main thread; by default where the worker's initializer enabled them)."""
     ctx = context_for(settings)
     started = time.perf_counter()
-    try:
-        size = path.stat().st_size
-        if size > ctx.settings.max_bytes:
-            return _error(path, "", Finding.of("TOO_LARGE", size=size))
-        data = path.read_bytes()
-    except OSError:
-        return _error(path, "", Finding.of("CANNOT_READ_FILE"))
-    return _verify_guarded(path, data, ctx, started, limited)
+    data = _read(path, ctx)
+    if isinstance(data, DocumentVerdict):
+        return data
+    return _verify_guarded(path, data, ctx, started, limited,
+                           ctx.identity(path, first_revision_key(data)))
+
+
+def verify_claimed(path: Path, claim: Claim, *,
+                   limited: bool | None = None) -> DocumentVerdict | Unresolved:
+    """A batch worker's verdict for a file sent with its claim (pakta.verify.issued):
+    `Unresolved` when the file is none of the documents its name claims and the ledger
+    has not been asked yet. Uses the set-up this process already has."""
+    ctx = context_for(None)
+    started = time.perf_counter()
+    data = _read(path, ctx)
+    if isinstance(data, DocumentVerdict):
+        return data
+    identity = identify(first_revision_key(data), claim)
+    if identity is None:
+        return Unresolved(path, first_revision_key(data))
+    return _verify_guarded(path, data, ctx, started, limited, identity)
 
 
 def verify_data(data: bytes, name: str, settings: VerifySettings | None = None, *,
@@ -67,51 +81,61 @@ def verify_data(data: bytes, name: str, settings: VerifySettings | None = None, 
     ctx = context_for(settings)
     if len(data) > ctx.settings.max_bytes:
         return _error(Path(name), "", Finding.of("TOO_LARGE", size=len(data)))
-    return _verify_guarded(Path(name), data, ctx, time.perf_counter(), limited)
+    return _verify_guarded(Path(name), data, ctx, time.perf_counter(), limited,
+                           ctx.identity(Path(name), first_revision_key(data)))
+
+
+def _read(path: Path, ctx: Context) -> bytes | DocumentVerdict:
+    try:
+        size = path.stat().st_size
+        if size > ctx.settings.max_bytes:
+            return _error(path, "", Finding.of("TOO_LARGE", size=size))
+        return path.read_bytes()
+    except OSError:
+        return _error(path, "", Finding.of("CANNOT_READ_FILE"))
 
 
 def _verify_guarded(path: Path, data: bytes, ctx: Context, started: float,
-                    limited: bool | None) -> DocumentVerdict:
+                    limited: bool | None, identity: Identity) -> DocumentVerdict:
     digest = sha256_hex(data)
+    record = identity.issued
     try:
         if limited if limited is not None else limits.enabled():
             with limits.bounded(ctx.settings.time_limit, limits.MEMORY_BUDGET):
-                verdict = _verify(path, data, digest, ctx)
+                verdict = _verify(path, data, digest, ctx, identity)
         else:
-            verdict = _verify(path, data, digest, ctx)
+            verdict = _verify(path, data, digest, ctx, identity)
     except limits.TimeUp:
-        verdict = time_up(path, data, ctx)
+        verdict = _error(path, digest, time_limit_finding(ctx), record)
     except MemoryError:
-        verdict = _error(path, digest, Finding.of("MEMORY_LIMIT"), _issued(data, ctx))
+        verdict = _error(path, digest, Finding.of("MEMORY_LIMIT"), record)
     except RecursionError:
-        verdict = _error(path, digest, Finding.of("NESTED_TOO_DEEPLY"), _issued(data, ctx))
+        verdict = _error(path, digest, Finding.of("NESTED_TOO_DEEPLY"), record)
     except Exception:  # a hostile or broken file must not stop the batch
-        verdict = _error(path, digest, Finding.of("UNREADABLE"), _issued(data, ctx))
+        verdict = _error(path, digest, Finding.of("UNREADABLE"), record)
     return replace(verdict, seconds=round(time.perf_counter() - started, 4))
 
 
-def time_up(path: Path, data: bytes, ctx: Context) -> DocumentVerdict:
-    """The ERROR row of a file not verified within the time limit."""
-    finding = Finding.of("TIME_LIMIT", seconds=f"{ctx.settings.time_limit:g}")
-    return _error(path, sha256_hex(data), finding, _issued(data, ctx))
+def time_limit_finding(ctx: Context) -> Finding:
+    return Finding.of("TIME_LIMIT", seconds=f"{ctx.settings.time_limit:g}")
 
 
-def error_row(path: Path, finding: Finding, ctx: Context) -> DocumentVerdict:
+def error_row(path: Path, finding: Finding, ctx: Context,
+              claim: Claim | None = None) -> DocumentVerdict | Unresolved:
     """An ERROR row for a file checked elsewhere (a watchdog child that ran out of time
-    or died), with the document's identity when the file is one of ours."""
+    or died), with the document's identity when the file is one of ours: from `claim`
+    (`Unresolved` when the ledger must be asked first), else from the ledger."""
     try:
         if path.stat().st_size <= ctx.settings.max_bytes:
             data = path.read_bytes()
-            return _error(path, sha256_hex(data), finding, _issued(data, ctx))
+            key = first_revision_key(data)
+            identity = ctx.identity(path, key) if claim is None else identify(key, claim)
+            if identity is None:
+                return Unresolved(path, key)
+            return _error(path, sha256_hex(data), finding, identity.issued)
     except OSError:
         pass
     return _error(path, "", finding)
-
-
-def _issued(data: bytes, ctx: Context) -> DocumentRecord | None:
-    """The issued document whose bytes are this file's first revision, if any."""
-    length = first_revision_length(data)
-    return ctx.by_hash.get((sha256_hex(data[:length]), length))
 
 
 def _error(path: Path, digest: str, finding: Finding,
@@ -127,12 +151,13 @@ def _error(path: Path, digest: str, finding: Finding,
         head=record.head_name if record else None, issued=record is not None)
 
 
-def _verify(path: Path, data: bytes, digest: str, ctx: Context) -> DocumentVerdict:
+def _verify(path: Path, data: bytes, digest: str, ctx: Context,
+            identity: Identity) -> DocumentVerdict:
     from pyhanko.sign.fields import enumerate_sig_fields
 
     if not data.startswith(b"%PDF-"):
         return _error(path, digest, Finding.of("NOT_PDF"))
-    record = _issued(data, ctx)
+    record = identity.issued
     if cut_short(data) is not None:  # a reader would verify the last whole revision only
         tail = len(data) - data.rfind(b"%%EOF") - len(b"%%EOF")
         return _error(path, digest, Finding.of("CUT_SHORT", count=tail), record)
@@ -144,10 +169,8 @@ def _verify(path: Path, data: bytes, digest: str, ctx: Context) -> DocumentVerdi
     issued = record is not None
     if record is None:
         # Named like an issued document but not its bytes: a changed document.
-        claimed = next((r for doc_id, r in ctx.by_id.items()
-                        if path.stem == doc_id or path.stem.startswith(doc_id + "-")), None)
-        if claimed is not None:
-            record = claimed
+        if identity.named is not None:
+            record = identity.named
             status = INVALID
             reasons.append(Finding.of("NOT_THE_ISSUED_DOCUMENT"))
         elif not ctx.settings.signatures_only:

@@ -1,5 +1,5 @@
 """What a verification needs, built once per batch (`VerifySettings`, picklable) and once
-per process (`Context`: the trust manager, revocation data and lookup tables)."""
+per process (`Context`: the trust manager and revocation data)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import InputError
-from pakta.ledger import DocumentRecord, Ledger
+from pakta.ledger import Ledger
 from pakta.roster import RegionHead
+from pakta.verify.issued import Identity, Key, LedgerIndex
 
 MAX_FILE_BYTES = 50 * 2**20  # a pact is ~100 KB; anything this large is not one
 TIME_LIMIT_S = 30.0  # per file; a pact takes tens of milliseconds
@@ -22,7 +23,9 @@ class VerifySettings:
     """Everything a worker needs, picklable: built once per batch."""
 
     trust_roots: tuple[bytes, ...]  # DER certificates
-    issued: tuple[DocumentRecord, ...] = ()
+    # The ledger of issued documents. Only the batch's client reads it (workers are sent
+    # each file's claim: pakta.verify.issued), and a verification in one process.
+    ledger: Path | None = None
     heads: tuple[RegionHead, ...] = ()
     witness_name: str | None = None
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict)  # template -> slots
@@ -121,9 +124,17 @@ class Context:
     roots: list[Any]
     crls: list[Any]
     trust_manager: Any
-    by_hash: dict[tuple[str, int], DocumentRecord]
-    by_id: dict[str, DocumentRecord]
     heads: dict[str, RegionHead]
+    _index: LedgerIndex | None = None
+
+    def identity(self, path: Path, key: Key) -> Identity:
+        """Which issued document the file is, asked of the ledger (read-only, opened on
+        first use): for a verification in this process, not a batch's worker."""
+        if self.settings.ledger is None:
+            return Identity(None, None)
+        if self._index is None:
+            self._index = LedgerIndex(self.settings.ledger)
+        return self._index.identity(path, key)
 
     def validation_context(self, dss: Any = None, moment: datetime | None = None, *,
                            soft: bool = False) -> Any:
@@ -175,8 +186,6 @@ def setup(settings: VerifySettings) -> Context:
     return Context(
         settings=settings, roots=roots, crls=crls,
         trust_manager=SimpleTrustManager.build(trust_roots=roots),
-        by_hash={(r.sha256, r.size): r for r in settings.issued},
-        by_id={r.doc_id: r for r in settings.issued},
         heads={h.code: h for h in settings.heads})
 
 
@@ -231,13 +240,13 @@ def make_settings(trust: Sequence[Path], ledger: Ledger | None,
     Without a ledger each file is judged by its signatures alone (the roster has nothing
     to match). Issued documents missing from the files are reported only when a folder
     is among `paths` (a whole batch), not for files named one by one."""
-    issued = tuple(ledger.documents()) if ledger else ()
     if ledger is None:
         heads = ()
-    templates = {r.template for r in issued}
+    templates = ledger.templates() if ledger else []
     slots = {t: template_slots(t, template_dir) for t in templates}
     certification = {t: c for t in templates if (c := certification_slot(t))}
-    return VerifySettings(load_trust_roots(trust), issued, tuple(heads), witness_name, slots,
+    return VerifySettings(load_trust_roots(trust), ledger.path if ledger else None,
+                          tuple(heads), witness_name, slots,
                           load_crls(crls), certification_slots=certification,
                           online=online, time_limit=time_limit,
                           accept_unchecked_revocation=accept_unchecked_revocation,

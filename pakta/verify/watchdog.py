@@ -10,8 +10,8 @@ multiprocessing forbids to have children), which sets the limits on itself
 limit plus a grace; a child that does not answer by then is killed and the file is an
 ERROR row, as is one whose child died. The next file starts a new child.
 
-The protocol is pickles on the child's stdin and stdout: the settings once, then a path,
-a verdict, a path, a verdict.
+The protocol is pickles on the child's stdin and stdout: the settings once, then a path
+and its claim, a verdict (or `Unresolved`), and so on.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pakta.findings import Finding
+from pakta.verify.issued import Claim, Unresolved
 from pakta.verify.settings import VerifySettings, context_for
 from pakta.verify.verdicts import DocumentVerdict
 
@@ -51,7 +52,7 @@ class Watchdog:
         child.stdin.flush()
         return child
 
-    def verify(self, path: Path) -> DocumentVerdict:
+    def verify(self, path: Path, claim: Claim) -> DocumentVerdict | Unresolved:
         from pakta.verify.documents import error_row
 
         child = self._child
@@ -59,19 +60,19 @@ class Watchdog:
             child = self._child = self._start()
         assert child.stdin is not None and child.stdout is not None
         try:
-            pickle.dump(path, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((path, claim), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             child.stdin.flush()
             wait = self.settings.time_limit + GRACE_S
             if _readable(child.stdout, wait):
                 verdict = pickle.load(child.stdout)
-                if isinstance(verdict, DocumentVerdict):
+                if isinstance(verdict, (DocumentVerdict, Unresolved)):
                     return verdict
             finding = Finding.of("TIME_LIMIT", seconds=f"{self.settings.time_limit:g}") \
                 if child.poll() is None else Finding.of("PROCESS_DIED")
         except (OSError, EOFError, pickle.UnpicklingError):
             finding = Finding.of("PROCESS_DIED")
         self.close()
-        return error_row(path, finding, context_for(self.settings))
+        return error_row(path, finding, context_for(self.settings), claim)
 
     def close(self) -> None:
         child, self._child = self._child, None
@@ -92,7 +93,7 @@ def _readable(stream: IO[bytes], seconds: float) -> bool:
 def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """In the child: limits on, then a verdict for every path until stdin closes."""
     from pakta.verify import limits
-    from pakta.verify.documents import verify_file
+    from pakta.verify.documents import verify_claimed
 
     settings: Any = pickle.load(stdin)
     limits.enable()
@@ -100,10 +101,10 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     context_for(settings)
     while True:
         try:
-            path = pickle.load(stdin)
+            path, claim = pickle.load(stdin)
         except EOFError:
             return
-        pickle.dump(verify_file(path), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(verify_claimed(path, claim), stdout, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.flush()
 
 
