@@ -140,6 +140,13 @@ def first_revision_length(data: bytes) -> int:
     return match.end() if match else len(data)
 
 
+def first_revision_key(data: bytes) -> tuple[str, int]:
+    """The SHA-256 (hex) and length of a PDF's first revision: how the ledger knows an
+    issued document in a file that signatures have added to."""
+    length = first_revision_length(data)
+    return sha256_hex(data[:length]), length
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     doc_id: str  # "75-gorontalo-pakta-integritas": the canonical file stem
@@ -293,11 +300,8 @@ class Ledger:
 
     def issued_document_for(self, data: bytes) -> DocumentRecord | None:
         """The issued document whose bytes this file starts with (its first revision)."""
-        length = first_revision_length(data)
-        digest = sha256_hex(data[:length])
-        row = self._db.execute(
-            "SELECT * FROM documents WHERE sha256 = ? AND size = ?", (digest, length)
-        ).fetchone()
+        row = self._db.execute("SELECT * FROM documents WHERE sha256 = ? AND size = ?",
+                               first_revision_key(data)).fetchone()
         return DocumentRecord(**dict(row)) if row else None
 
     # signatures ------------------------------------------------------------------------

@@ -16,14 +16,14 @@ from typing import Any
 
 from pakta.files import cut_short
 from pakta.findings import Finding
-from pakta.ledger import DocumentRecord, sha256_hex
+from pakta.ledger import DocumentRecord, first_revision_key, sha256_hex
 from pakta.regions import name_key
 from pakta.roster import RegionHead
 from pakta.signed_reader import open_reader
 from pakta.status import HEAD_SLOT, WITNESS_SLOT
 from pakta.verify import limits
 from pakta.verify.ambiguity import ambiguities
-from pakta.verify.issued import Claim, Identity, Unresolved, first_revision_key, identify
+from pakta.verify.issued import Claim, Identity, Unresolved, identify
 from pakta.verify.settings import Context, VerifySettings, context_for
 from pakta.verify.signatures import doc_timestamp, signature
 from pakta.verify.structure import (
@@ -68,9 +68,10 @@ def verify_claimed(path: Path, claim: Claim, *,
     data = _read(path, ctx)
     if isinstance(data, DocumentVerdict):
         return data
-    identity = identify(first_revision_key(data), claim)
+    key = first_revision_key(data)
+    identity = identify(key, claim)
     if identity is None:
-        return Unresolved(path, first_revision_key(data))
+        return Unresolved(path, key)
     return _verify_guarded(path, data, ctx, started, limited, identity)
 
 
@@ -106,7 +107,7 @@ def _verify_guarded(path: Path, data: bytes, ctx: Context, started: float,
         else:
             verdict = _verify(path, data, digest, ctx, identity)
     except limits.TimeUp:
-        verdict = _error(path, digest, time_limit_finding(ctx), record)
+        verdict = _error(path, digest, time_limit_finding(ctx.settings), record)
     except MemoryError:
         verdict = _error(path, digest, Finding.of("MEMORY_LIMIT"), record)
     except RecursionError:
@@ -116,8 +117,8 @@ def _verify_guarded(path: Path, data: bytes, ctx: Context, started: float,
     return replace(verdict, seconds=round(time.perf_counter() - started, 4))
 
 
-def time_limit_finding(ctx: Context) -> Finding:
-    return Finding.of("TIME_LIMIT", seconds=f"{ctx.settings.time_limit:g}")
+def time_limit_finding(settings: VerifySettings) -> Finding:
+    return Finding.of("TIME_LIMIT", seconds=f"{settings.time_limit:g}")
 
 
 def error_row(path: Path, finding: Finding, ctx: Context,

@@ -21,15 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pakta.ledger import DocumentRecord, first_revision_length, sha256_hex
+from pakta.ledger import DocumentRecord
 
-Key = tuple[str, int]  # a first revision's SHA-256 (hex) and length
-
-
-def first_revision_key(data: bytes) -> Key:
-    length = first_revision_length(data)
-    return sha256_hex(data[:length]), length
-
+Key = tuple[str, int]  # a first revision's SHA-256 (hex) and length (ledger.first_revision_key)
 
 def record_key(record: DocumentRecord) -> Key:
     return record.sha256, record.size

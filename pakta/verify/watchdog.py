@@ -53,7 +53,7 @@ class Watchdog:
         return child
 
     def verify(self, path: Path, claim: Claim) -> DocumentVerdict | Unresolved:
-        from pakta.verify.documents import error_row
+        from pakta.verify.documents import error_row, time_limit_finding
 
         child = self._child
         if child is None or child.poll() is not None:
@@ -67,7 +67,7 @@ class Watchdog:
                 verdict = pickle.load(child.stdout)
                 if isinstance(verdict, (DocumentVerdict, Unresolved)):
                     return verdict
-            finding = Finding.of("TIME_LIMIT", seconds=f"{self.settings.time_limit:g}") \
+            finding = time_limit_finding(self.settings) \
                 if child.poll() is None else Finding.of("PROCESS_DIED")
         except (OSError, EOFError, pickle.UnpicklingError):
             finding = Finding.of("PROCESS_DIED")
