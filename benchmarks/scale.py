@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,11 +32,13 @@ WORK = HERE / "work" / "scale"
 sys.path.insert(0, str(ROOT))
 
 
-def rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far, as the kernel keeps it (VmHWM): exact
+    however short the peak, and cheap to read."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -45,7 +48,7 @@ def rss_mb(pid: int) -> float:
 def children(pid: int) -> list[int]:
     """Every descendant, started from any thread (a Dask worker starts its watchdog
     children from the threads that run its tasks, not from its main thread)."""
-    kids = []
+    kids: list[int] = []
     try:
         threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -60,9 +63,11 @@ def children(pid: int) -> list[int]:
 
 
 class Sampler:
-    """Peak RSS per process every 50 ms: the client, its workers (the local pool), the
-    Dask workers, and the children the Dask workers start (each worker thread's
-    watchdog child, which verifies the files: pakta.verify.watchdog)."""
+    """Peak RSS per process, read every half second (the kernel keeps the peak between
+    readings): the client, its workers (the local pool), the Dask workers, and the
+    children the Dask workers start (each worker thread's watchdog child, which verifies
+    the files: pakta.verify.watchdog). A Dask worker outlives the run and has a peak of
+    its own from before it: the cluster is a fresh one for each run."""
 
     def __init__(self, client: int, workers: list[int]) -> None:
         self.client, self.workers = client, workers
@@ -73,12 +78,14 @@ class Sampler:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while True:
             helpers = [kid for pid in self.workers for kid in children(pid)]
             self.helpers.update(helpers)
             for pid in [self.client, *children(self.client), *self.workers, *helpers]:
-                self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss_mb(pid))
-            time.sleep(0.05)
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak_rss_mb(pid))
+            if self._stop.is_set():
+                return
+            self._stop.wait(0.5)  # and once more after the run: the workers' last peaks
 
     def stop(self) -> dict[str, Any]:
         self._stop.set()
@@ -110,13 +117,28 @@ def client(args: argparse.Namespace) -> None:
     event = Event("Apel Siaga Netralitas ASN", "Jakarta", date(2024, 9, 17))
     witness = Witness("Rahmat Bagja", "Ketua Badan Pengawas Pemilihan Umum")
     result: dict[str, Any] = {}
+    tenth = max(1, args.size // 10)
+    marks: list[float] = []  # the time at each tenth of the render
+    count = 0
+
+    def rendered(_outcome: Any) -> None:
+        nonlocal count
+        count += 1
+        if count % tenth == 0:
+            marks.append(time.perf_counter())
+
     with Ledger(folder / "pakta.db") as ledger, \
             open_executor(args.executor, args.workers) as executor:
         started = time.perf_counter()
         counts = render_people(folder / "asn.csv", out_dir=folder / "out", template_dir=None,
                                event=event, witness=witness, ledger=ledger,
-                               executor=executor)
+                               executor=executor, progress=rendered)
         result["render_s"] = round(time.perf_counter() - started, 2)
+        # Does a document cost more late in the batch than early? ms per document in
+        # each tenth of the render.
+        result["render_ms_per_doc_by_tenth"] = [
+            round(1000 * (end - start) / tenth, 1)
+            for start, end in zip([started, *marks], marks, strict=False)]
         assert counts.counts == {"rendered": args.size}, counts
         started = time.perf_counter()
         settings = make_settings([], ledger, [], None)
@@ -124,6 +146,9 @@ def client(args: argparse.Namespace) -> None:
                                         executor=executor)
         result["verify_s"] = round(time.perf_counter() - started, 2)
         assert checked.counts == {"INCOMPLETE": args.size}, checked  # unsigned: one slot
+    # The client's own peak, exact (the sampler may read it up to half a second early).
+    result["client_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                      / 1024, 1)
     print(json.dumps(result))
 
 
@@ -144,6 +169,7 @@ def measure(size: int, executor: str, workers: int, dask_pids: list[int]) -> dic
     if process.returncode != 0:
         raise SystemExit(f"the {executor} run of {size} failed")
     timing = json.loads(out.strip().splitlines()[-1])
+    peaks["client_peak_mb"] = max(peaks["client_peak_mb"], timing.pop("client_peak_mb"))
     seconds = timing["render_s"] + timing["verify_s"]
     shutil.rmtree(folder, ignore_errors=True)
     return {"size": size, "executor": executor.split(":")[0], **timing,

@@ -25,7 +25,18 @@ if TYPE_CHECKING:
     from pakta.render.batches import RenderOutcome
     from pakta.verify import DocumentVerdict, Tally, VerifySettings
 
-WINDOW = 5_000  # documents planned, checked and recorded at a time
+WINDOW = 5_000  # documents planned, checked and recorded at a time (at least)
+TASKS_PER_WORKER_IN_A_WINDOW = 16
+
+
+def window_for(executor: Executor, window: int | None) -> int:
+    """The documents of a window: `WINDOW`, or enough for every worker of a large
+    cluster to get its share of full tasks (a window ends with the workers waiting for
+    its last tasks)."""
+    if window is not None:
+        return window
+    full_task = executor.chunk_size(None, most=4)
+    return max(WINDOW, executor.workers * full_task * TASKS_PER_WORKER_IN_A_WINDOW)
 
 
 def doc_id_for(person: Person, template: str = ASN_TEMPLATE) -> str:
@@ -58,7 +69,7 @@ class BatchCounts:
 def render_people(roster: Path, *, out_dir: Path, template_dir: Path | None,
                   event: Event, witness: Witness, ledger: Ledger, executor: Executor,
                   template: str = ASN_TEMPLATE, overwrite: bool = False,
-                  window: int = WINDOW,
+                  window: int | None = None,
                   progress: Callable[[RenderOutcome], None] | None = None) -> BatchCounts:
     """Every person's statement: the roster checked as a stream first (nothing rendered
     if it has problems), then rendered window by window through `executor`; each
@@ -73,7 +84,7 @@ def render_people(roster: Path, *, out_dir: Path, template_dir: Path | None,
     counts = BatchCounts({}, [])
     try:
         people = iter_people(roster, default_place=event.place, default_date=event.date)
-        for part in chunks_of(people, window):
+        for part in chunks_of(people, window_for(executor, window)):
             jobs = [RenderJob(p, template, doc_id_for(p, template),
                               out_path_for(out_dir, p, template)) for p in part]
             ledger.record_people([(doc_id_for(p, template), p.nip, p.instansi,
@@ -106,7 +117,7 @@ LEDGER_ROWS_PER_WRITE = 1024
 
 
 def verify_people(folder: Path, settings: VerifySettings, *, ledger: Ledger | None,
-                  executor: Executor, window: int = WINDOW,
+                  executor: Executor, window: int | None = None,
                   on_verdict: Callable[[DocumentVerdict], None] | None = None
                   ) -> tuple[Tally, BatchCounts]:
     """Verify every PDF under `folder` window by window through `executor`; each
@@ -119,7 +130,7 @@ def verify_people(folder: Path, settings: VerifySettings, *, ledger: Ledger | No
     counts = BatchCounts({}, [])
     rows: list[VerificationRecord] = []
     try:
-        for part in chunks_of(iter_pdfs(folder), window):
+        for part in chunks_of(iter_pdfs(folder), window_for(executor, window)):
             for verdict in iter_verdicts(part, settings, executor=executor):
                 tally.add(verdict)
                 counts.add(verdict.status, verdict.doc_id or verdict.path,

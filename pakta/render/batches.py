@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pakta.batch import Executor, LocalExecutor, WorkerState, chunk_size
+from pakta.batch import Executor, LocalExecutor, WorkerState
 from pakta.config import Event, Witness
 from pakta.errors import OutputExistsError, RenderError, TemplateError
 from pakta.files import discard, temp_path_for
@@ -251,7 +251,7 @@ def _run(
     try:
         yield from executor.map(
             _render_item, jobs, setup, size=len(jobs),
-            chunk=chunk_size(len(jobs), executor.workers, most=4), local=local,
+            chunk=executor.chunk_size(len(jobs), most=4), local=local,
             on_crash=_died)
     finally:
         _inherited = None

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from pakta.batch import Executor, LocalExecutor, WorkerState, chunk_size
+from pakta.batch import Executor, LocalExecutor, WorkerState
 from pakta.findings import Finding
 from pakta.verify import limits
 from pakta.verify.documents import verify_claimed, verify_file
@@ -72,7 +72,7 @@ def iter_verdicts(files: Sequence[Path], settings: VerifySettings, *,
             executor = stack.enter_context(LocalExecutor(workers))
         index = stack.enter_context(LedgerIndex(settings.ledger)) \
             if settings.ledger is not None else None
-        size = chunk_size(len(files), executor.workers, most=16, spread=8)
+        size = executor.chunk_size(len(files), most=16, spread=8)
         stack.callback(_close_watchdog)  # one this thread started for an in-process run
         setup = _worker_state(settings)
         claims = ((path, index.claim(path) if index else NO_LEDGER) for path in files)
