@@ -32,13 +32,13 @@ WORK = HERE / "work" / "scale"
 sys.path.insert(0, str(ROOT))
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory so far, as the kernel keeps it (VmHWM): exact
-    however short the peak, and cheap to read."""
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """VmHWM: the process's peak resident memory so far, as the kernel keeps it (exact
+    however short the peak, and cheap to read). VmRSS: its resident memory now."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -73,18 +73,25 @@ class Sampler:
         self.client, self.workers = client, workers
         self.peaks: dict[int, float] = {}
         self.helpers: set[int] = set()
+        # Each minute, the resident memory of the client and the (Dask) workers: whether
+        # it grows through the run, or settles.
+        self.every_minute: list[list[float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        started = time.monotonic()
         while True:
             helpers = [kid for pid in self.workers for kid in children(pid)]
             self.helpers.update(helpers)
             for pid in [self.client, *children(self.client), *self.workers, *helpers]:
-                self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak_rss_mb(pid))
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), memory_mb(pid))
             if self._stop.is_set():
                 return
+            if time.monotonic() - started >= 60 * len(self.every_minute):
+                self.every_minute.append([round(memory_mb(pid, "VmRSS"), 1)
+                                          for pid in [self.client, *self.workers]])
             self._stop.wait(0.5)  # and once more after the run: the workers' last peaks
 
     def stop(self) -> dict[str, Any]:
@@ -100,7 +107,8 @@ class Sampler:
                 "worker_peaks_mb": top([pid for pid in self.peaks if pid != self.client
                                         and pid not in self.helpers]),
                 "worker_children_peaks_mb": top([pid for pid in self.peaks
-                                                 if pid in self.helpers])}
+                                                 if pid in self.helpers]),
+                "rss_mb_each_minute": self.every_minute}
 
 
 def client(args: argparse.Namespace) -> None:
