@@ -95,6 +95,18 @@ def test_dask_renders_the_same_bytes_and_verdicts_as_the_local_pool(
     assert {v.missing_slots for v in on_dask} == {("asn",)}
 
 
+def test_a_cluster_task_carries_four_times_the_local_chunk(dask: DaskExecutor) -> None:
+    """A task on a cluster costs milliseconds of the client, the scheduler and the
+    worker: four times the local chunk, down to the same share of tasks per worker."""
+    from pakta.people.batches import WINDOW, window_for
+
+    assert dask.workers == 2
+    assert dask.chunk_size(5000, most=4) == 4 * LocalExecutor(2).chunk_size(5000, most=4)
+    assert dask.chunk_size(5000, most=16, spread=8) == 64
+    assert dask.chunk_size(320, most=4) == 10  # 16 tasks for each worker
+    assert window_for(dask, None) == WINDOW
+
+
 def renamed_copies(local: Path, folder: Path) -> tuple[list[Path], dict[str, str]]:
     """Two statements under their own names, two renamed (their names claim nothing),
     and one renamed after another document (its name claims the wrong one)."""

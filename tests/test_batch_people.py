@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pakta.batch import DaskExecutor, LocalExecutor, WorkerState, open_executor
+from pakta.batch import LocalExecutor, WorkerState, open_executor
 from pakta.errors import ConfigError
 from pakta.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger
 from pakta.people import (
@@ -130,21 +130,12 @@ def test_tasks_and_windows_are_sized_for_the_executor() -> None:
 
     local = LocalExecutor(2)
     assert local.chunk_size(5000, most=4) == 4
-    assert local.chunk_size(40, most=4) == 1  # each worker gets its 16 tasks
+    assert local.chunk_size(40, most=4) == 1  # each worker still gets its 16 tasks
     assert local.chunk_size(None, most=16) == 16
-    # A task on a cluster carries four times the local chunk (its cost is in
-    # milliseconds), down to the same share per worker.
-    cluster = object.__new__(DaskExecutor)
-    cluster.workers = 2
-    assert cluster.chunk_size(5000, most=4) == 16
-    assert cluster.chunk_size(5000, most=16, spread=8) == 64
-    assert cluster.chunk_size(320, most=4) == 10
-    # A window holds 16 full tasks for every worker: a cluster of 200 workers gets more
-    # than the default window.
+    # A window holds 16 full tasks for every worker: many workers get a larger window.
     assert window_for(local, None) == WINDOW
     assert window_for(local, 7) == 7
-    cluster.workers = 200
-    assert window_for(cluster, None) == 200 * 16 * 16
+    assert window_for(LocalExecutor(200), None) == 200 * 4 * 16
 
 
 def test_an_unknown_executor_is_refused() -> None:
