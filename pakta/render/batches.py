@@ -306,6 +306,21 @@ def _remove_stale_temps(paths: Sequence[Path]) -> None:
             continue
         for entry in entries:
             # ".NAME.PID.part" (pakta.files.temp_path_for)
-            stem = entry.name.removesuffix(".part").rpartition(".")[0]
-            if entry.name.startswith(".") and entry.name.endswith(".part") and stem[1:] in wanted:
+            stem, _, pid = entry.name.removesuffix(".part").rpartition(".")
+            if entry.name.startswith(".") and entry.name.endswith(".part") \
+                    and stem[1:] in wanted and not _alive(pid):
                 discard(Path(entry.path))
+
+
+def _alive(pid: str) -> bool:
+    """A process of this machine that may still be writing its temporary file (another
+    render of the same workspace at the same time): its file is left alone."""
+    try:
+        if int(pid) == os.getpid():  # this batch's own, never to be recorded now
+            return False
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
