@@ -30,9 +30,31 @@ def discard(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def temp_path_for(path: Path) -> Path:
-    """`.NAME.PID.part`: hidden, and telling which process left it behind."""
-    return path.with_name(f".{path.name}.{os.getpid()}.part")
+def temp_path_for(path: Path, owner: int | None = None) -> Path:
+    """`.NAME.PID.part`: hidden, and naming the process that renames or removes it (the
+    writer itself, or `owner`: the batch's client, when workers write and it renames)."""
+    return path.with_name(f".{path.name}.{owner or os.getpid()}.part")
+
+
+def left_behind(name: str) -> str | None:
+    """The output name of a temporary file that no live process will rename or remove
+    (its owner is this process, sweeping up after itself, or is gone); None for any
+    other file, and for one that another render or signing run still owns."""
+    if not (name.startswith(".") and name.endswith(".part")):
+        return None
+    target, _, owner = name[1:].removesuffix(".part").rpartition(".")
+    if not target or not owner.isdigit():
+        return None
+    pid = int(owner)
+    if pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+            return None
+        except PermissionError:  # alive, another user's
+            return None
+        except (ProcessLookupError, OverflowError):
+            pass
+    return target
 
 
 def cut_short(data: bytes) -> str | None:

@@ -109,6 +109,38 @@ def test_two_renders_of_one_workspace_at_once(make_workspace: Callable[..., Path
     assert complete_and_known(folder) == 40
 
 
+def test_a_render_sweeps_a_dead_runs_temporary_files_and_not_a_live_ones(
+        make_workspace: Callable[..., Path]) -> None:
+    """The temporary file of another render still going on (its client alive) is its
+    own to rename; that of a killed one (its client gone) is swept, by the next run."""
+    folder = make_workspace()
+    live = subprocess.Popen(["sleep", "300"])
+    try:
+        (folder / "out").mkdir(exist_ok=True)
+        name = "75-gorontalo-pakta-integritas.pdf"
+        gone = folder / "out" / f".{name}.{_a_dead_pid()}.part"
+        running = folder / "out" / f".{name}.{live.pid}.part"
+        unrelated = folder / "out" / f".{name}.notes.part"
+        for temp in (gone, running, unrelated):
+            temp.write_bytes(b"%PDF-1.7 half")
+        result = run_pakta("render", cwd=folder)
+        assert result.returncode == 0, result.stderr
+        assert (folder / "out" / name).is_file()
+        assert not gone.exists()
+        assert running.read_bytes() == b"%PDF-1.7 half"
+        assert unrelated.exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+def _a_dead_pid() -> int:
+    """The PID of a process that has ended (reaped), so no process has it for now."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 @pytest.fixture
 def batch_ws(demo_pki_dir: Path, tmp_path_factory: pytest.TempPathFactory,
              tmp_path: Path) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pakta.batch import Executor, LocalExecutor, WorkerState
 from pakta.config import Event, Witness
 from pakta.errors import OutputExistsError, RenderError, TemplateError
-from pakta.files import discard, temp_path_for
+from pakta.files import discard, left_behind, temp_path_for
 from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.render.jobs import RenderJob, with_public_ids
@@ -110,7 +110,8 @@ class RenderedFile:
     write_error: str | None = None  # the temporary file could not be written
 
 
-def _render_item(renderer: Renderer, job: RenderJob) -> RenderedFile | RenderOutcome:
+def _render_item(renderer: Renderer, job: RenderJob, *,
+                 client: int) -> RenderedFile | RenderOutcome:
     try:
         result = renderer.render(job)
     except (TemplateError, RenderError) as exc:
@@ -118,7 +119,9 @@ def _render_item(renderer: Renderer, job: RenderJob) -> RenderedFile | RenderOut
     except Exception as exc:  # WeasyPrint can fail in many ways; report, don't stop
         return RenderOutcome(job.doc_id, job.out_path, "failed",
                              f"{type(exc).__name__}: {exc}", RenderError.exit_code)
-    temp = temp_path_for(job.out_path)
+    # The client's PID, not this worker's: the client renames or removes the file, and a
+    # cluster's worker outlives a client that was killed (its temporary files are stale).
+    temp = temp_path_for(job.out_path, owner=client)
     try:
         with open(temp, "wb") as out:
             out.write(result.pdf)  # flushed to disk once for the batch (os.sync)
@@ -250,7 +253,8 @@ def _run(
     setup = _worker_state(template_dir, event, witness)
     try:
         yield from executor.map(
-            _render_item, jobs, setup, size=len(jobs),
+            functools.partial(_render_item, client=os.getpid()), jobs, setup,
+            size=len(jobs),
             chunk=executor.chunk_size(len(jobs), most=4), local=local,
             on_crash=_died)
     finally:
@@ -294,8 +298,9 @@ def _store(result: RenderedFile, ledger: Ledger) -> RenderOutcome:
 
 
 def _remove_stale_temps(paths: Sequence[Path]) -> None:
-    """Temporary files a killed run left beside these outputs. One listing per folder:
-    a glob per output would read the whole folder once for every document."""
+    """Temporary files a killed run left beside these outputs, or this run's own that were
+    never recorded; another live render's are left alone. One listing per folder: a glob
+    per output would read the whole folder once for every document."""
     names: dict[Path, set[str]] = {}
     for path in paths:
         names.setdefault(path.parent, set()).add(path.name)
@@ -305,22 +310,5 @@ def _remove_stale_temps(paths: Sequence[Path]) -> None:
         except FileNotFoundError:
             continue
         for entry in entries:
-            # ".NAME.PID.part" (pakta.files.temp_path_for)
-            stem, _, pid = entry.name.removesuffix(".part").rpartition(".")
-            if entry.name.startswith(".") and entry.name.endswith(".part") \
-                    and stem[1:] in wanted and not _alive(pid):
+            if left_behind(entry.name) in wanted:
                 discard(Path(entry.path))
-
-
-def _alive(pid: str) -> bool:
-    """A process of this machine that may still be writing its temporary file (another
-    render of the same workspace at the same time): its file is left alone."""
-    try:
-        if int(pid) == os.getpid():  # this batch's own, never to be recorded now
-            return False
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:  # alive, another user's
-        pass
-    return True

@@ -11,7 +11,6 @@ around them is `_run_batch`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import PdfInputError, SigningError, SigningRefused
-from pakta.files import atomic_write
+from pakta.files import atomic_write, discard, left_behind
 from pakta.i18n import _
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.profiles import Profile, load_profile
@@ -183,19 +182,5 @@ def _remove_stale_temps(folders: set[Path]) -> None:
     run still going on in the same folder are left alone."""
     for folder in folders:
         for temp in folder.glob(".*.part"):
-            pid = temp.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and not _process_alive(int(pid)):
-                with contextlib.suppress(OSError):
-                    temp.unlink()
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
-
-
+            if left_behind(temp.name) is not None:
+                discard(temp)
