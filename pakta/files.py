@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 
 
@@ -31,9 +32,10 @@ def discard(path: Path) -> None:
 
 
 def temp_path_for(path: Path, owner: int | None = None) -> Path:
-    """`.NAME.PID.part`: hidden, and naming the process that renames or removes it (the
-    writer itself, or `owner`: the batch's client, when workers write and it renames)."""
-    return path.with_name(f".{path.name}.{owner or os.getpid()}.part")
+    """`.NAME.PID.TOKEN.part`: hidden; PID is the process that renames or removes it
+    (the writer itself, or `owner`: the batch's client, when workers write and it
+    renames), and TOKEN keeps apart two writers of one output (a cluster task run twice)."""
+    return path.with_name(f".{path.name}.{owner or os.getpid()}.{secrets.token_hex(4)}.part")
 
 
 def left_behind(name: str) -> str | None:
@@ -42,7 +44,7 @@ def left_behind(name: str) -> str | None:
     other file, and for one that another render or signing run still owns."""
     if not (name.startswith(".") and name.endswith(".part")):
         return None
-    target, _, owner = name[1:].removesuffix(".part").rpartition(".")
+    target, _, owner = name[1:].removesuffix(".part").rpartition(".")[0].rpartition(".")
     if not target or not owner.isdigit():
         return None
     pid = int(owner)

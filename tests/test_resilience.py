@@ -118,8 +118,8 @@ def test_a_render_sweeps_a_dead_runs_temporary_files_and_not_a_live_ones(
     try:
         (folder / "out").mkdir(exist_ok=True)
         name = "75-gorontalo-pakta-integritas.pdf"
-        gone = folder / "out" / f".{name}.{_a_dead_pid()}.part"
-        running = folder / "out" / f".{name}.{live.pid}.part"
+        gone = folder / "out" / f".{name}.{_a_dead_pid()}.0a1b2c3d.part"
+        running = folder / "out" / f".{name}.{live.pid}.0a1b2c3d.part"
         unrelated = folder / "out" / f".{name}.notes.part"
         for temp in (gone, running, unrelated):
             temp.write_bytes(b"%PDF-1.7 half")
