@@ -221,6 +221,49 @@ def test_a_worker_killed_mid_batch_loses_nothing(
         assert files[name] == data
 
 
+async def _retire(dask_worker: Any) -> None:
+    """What `dask worker --lifetime ... --lifetime-restart` does when the time is up."""
+    await dask_worker.close_gracefully(restart=True, reason="worker-lifetime-reached")
+
+
+def test_a_worker_restarted_for_its_lifetime_mid_batch_loses_nothing(
+        reference: tuple[Path, Path], dask: DaskExecutor, tmp_path: Path) -> None:
+    """The README's cluster restarts each worker when its lifetime is up (a library's
+    per-document leak stays bounded): the worker leaves gracefully mid-batch, its
+    replacement gets the batch's state, and nothing is lost or rendered twice."""
+    local, _ = reference
+    roster = tmp_path / "asn.csv"
+    write_sample_csv(roster, 40)
+    before = dask.client.run(os.getpid)
+    leaving = next(iter(before))
+    seen: list[str] = []
+
+    def retire_one(outcome: Any) -> None:
+        seen.append(outcome.doc_id)
+        if len(seen) == 4:  # the batch is under way on both workers
+            dask.client.run(_retire, workers=[leaving], wait=False)
+
+    assert render(tmp_path, roster, dask, progress=retire_one) == {"rendered": 40}
+    assert len(seen) == len(set(seen)) == 40
+    deadline = time.monotonic() + 60
+    while before[leaving] in dask.client.run(os.getpid).values() \
+            or len(dask.client.run(os.getpid)) < 2:
+        assert time.monotonic() < deadline, "the worker was not restarted"
+        time.sleep(0.2)
+    files = pdfs(tmp_path)
+    assert not list((tmp_path / "out").rglob(".*.part"))
+    with Ledger(tmp_path / "pakta.db") as ledger:
+        recorded = {Path(d.path).name: d.sha256 for d in ledger.documents()}
+    assert recorded == {Path(k).name: sha256_hex(v) for k, v in files.items()}
+    for name, data in pdfs(local).items():
+        assert files[name] == data
+    # the replacement has the batch's state: a second batch runs on both workers
+    again = tmp_path / "again"
+    again.mkdir()
+    assert render(again, roster, dask) == {"rendered": 40}
+    assert pdfs(again) == files
+
+
 CLIENT = textwrap.dedent("""
     import sys
     from datetime import date
