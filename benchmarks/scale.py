@@ -220,6 +220,9 @@ def main() -> None:
     parser.add_argument("--skip", default="",
                         help="runs left out, as executor:size (e.g. local:100000); a "
                         "ratio needs both of its runs")
+    parser.add_argument("--append", action="store_true",
+                        help="add these runs to those in benchmarks/scale-results.json "
+                        "(a run left out with --skip, measured later on this machine)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--executor", default="local", help=argparse.SUPPRESS)
@@ -231,14 +234,17 @@ def main() -> None:
     from distributed import LocalCluster
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows = []
+    results = HERE / "scale-results.json"
+    rows: list[dict[str, Any]] = json.loads(results.read_text())["rows"] if args.append else []
     skip = set(filter(None, args.skip.split(",")))
     for size in sizes:
         if f"local:{size}" not in skip:
+            rows = [r for r in rows if (r["executor"], r["size"]) != ("local", size)]
             rows.append(measure(size, "local", args.workers))
             print(json.dumps(rows[-1]), flush=True)
         if f"dask:{size}" in skip:
             continue
+        rows = [r for r in rows if (r["executor"], r["size"]) != ("dask", size)]
         # A fresh cluster per run: each worker's peak is this run's.
         with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=40,
@@ -266,7 +272,7 @@ def main() -> None:
     report = {"rows": rows, "ratios": checks,
               "met": {k: v <= targets[k] for k, v in checks.items()},
               "cpus": os.cpu_count()}
-    (HERE / "scale-results.json").write_text(json.dumps(report, indent=2) + "\n")
+    results.write_text(json.dumps(report, indent=2) + "\n")
     for key, value in checks.items():
         print(f"{key:<34} {value:6.3f}  (target <= {targets[key]})"
               f"{'' if value <= targets[key] else '  NOT MET'}")
