@@ -219,24 +219,29 @@ class LocalExecutor(Executor):
 # worker while a batch's state is there, and runs again once the last one is dropped.
 PROFILER_CALLBACKS = ("profile", "profile-cycle")
 _profiler_paused_by: set[str] = set()  # in a Dask worker: the states that paused it
+_paused_callbacks: dict[str, Any] = {}  # the profiler's callbacks, while paused
 
 
 def _pause_profiler(worker: Any, key: str) -> None:
     _profiler_paused_by.add(key)
     for name in PROFILER_CALLBACKS:
-        callback = worker.periodic_callbacks.get(name)
+        # Taken out of the worker's callbacks, not only stopped: a worker that joins
+        # while a batch runs (a replacement) gets the plugin first and starts its
+        # callbacks after, which would start the profiler again.
+        callback = worker.periodic_callbacks.pop(name, None)
         if callback is not None:
             callback.stop()
+            _paused_callbacks[name] = callback
 
 
 def _resume_profiler(worker: Any, key: str) -> None:
     _profiler_paused_by.discard(key)
     if _profiler_paused_by:
         return
-    for name in PROFILER_CALLBACKS:
-        callback = worker.periodic_callbacks.get(name)
-        if callback is not None and not callback.is_running():
-            callback.start()
+    for name, callback in _paused_callbacks.items():
+        worker.periodic_callbacks[name] = callback
+        callback.start()
+    _paused_callbacks.clear()
 
 
 def _state_plugin(setup: WorkerState) -> Any:

@@ -169,7 +169,9 @@ def test_the_time_limit_holds_on_dask_worker_threads(
 def _profiler_running(dask_worker: Any) -> list[bool]:
     from pakta.batch import PROFILER_CALLBACKS
 
-    return [dask_worker.periodic_callbacks[name].is_running() for name in PROFILER_CALLBACKS]
+    return [name in dask_worker.periodic_callbacks
+            and dask_worker.periodic_callbacks[name].is_running()
+            for name in PROFILER_CALLBACKS]
 
 
 def test_dask_profiler_is_paused_while_a_batch_state_is_on_the_workers(
@@ -257,6 +259,9 @@ def test_a_worker_restarted_for_its_lifetime_mid_batch_loses_nothing(
     assert recorded == {Path(k).name: sha256_hex(v) for k, v in files.items()}
     for name, data in pdfs(local).items():
         assert files[name] == data
+    # The replacement joined with the batch's state on it: its profiler is paused too
+    # (it starts its periodic callbacks after its plugins).
+    assert set(map(tuple, dask.client.run(_profiler_running).values())) == {(False, False)}
     # the replacement has the batch's state: a second batch runs on both workers
     again = tmp_path / "again"
     again.mkdir()
