@@ -349,6 +349,42 @@ def test_a_full_queue_answers_busy_not_an_error(served: Server) -> None:
     assert all(r.headers["retry-after"] == "10" for r in responses if r.status_code == 503)
 
 
+def test_the_verifying_processes_leave_with_a_killed_server(served: Server) -> None:
+    """A server killed outright (SIGKILL, the OOM killer) leaves no verifying process
+    behind: each one watches for its server and leaves with it."""
+    import httpx
+
+    from pakta.demo import free_port
+
+    port = free_port()
+    process = start_server(served.ws, port, "--workers", "2")
+    try:
+        data = (served.ws / "foreign.pdf").read_bytes()
+        response = httpx.post(f"http://127.0.0.1:{port}/api/verify", files={
+            "file": ("pakta.pdf", data, "application/pdf")}, timeout=120)
+        assert response.status_code == 200, response.text
+        # (started from any of the server's threads)
+        pool = [int(pid) for task in Path(f"/proc/{process.pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()]
+        pool = [pid for pid in pool
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert pool, "the server has no verifying process"
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10
+    while running := [pid for pid in pool if _running(pid)]:
+        assert time.monotonic() < deadline, f"still running after the server: {running}"
+        time.sleep(0.2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
 def test_admin_password_is_read_from_stdin_and_checked(make_workspace: Any) -> None:
     ws = make_workspace()
     short = run_pakta("--lang", "id", "admin-password", "-w", str(ws), input="pendek\n")

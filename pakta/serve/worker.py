@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -57,9 +59,20 @@ _settings: VerifySettings | None = None
 def _init(settings: VerifySettings) -> None:
     global _settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C
+    threading.Thread(target=_leave_with, args=(os.getppid(),), daemon=True,
+                     name="pakta-leave-with-server").start()
     limits.enable()  # per-file time and memory limits, in this worker process only
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # the verdict says it
     _settings = settings
+
+
+def _leave_with(server: int) -> None:
+    """A pool worker holds both ends of its own task queue's pipe, so it never reads the
+    end of it when the server is killed or exits without shutting the pool down: it
+    leaves when the server does, instead of waiting for ever."""
+    while os.getppid() == server:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _verify(data: bytes, name: str) -> DocumentVerdict:
