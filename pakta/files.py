@@ -48,15 +48,18 @@ def left_behind(name: str) -> str | None:
     if not target or not owner.isdigit():
         return None
     pid = int(owner)
-    if pid != os.getpid():
-        try:
-            os.kill(pid, 0)
-            return None
-        except PermissionError:  # alive, another user's
-            return None
-        except (ProcessLookupError, OverflowError):
-            pass
-    return target
+    return target if pid == os.getpid() or not process_alive(pid) else None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine has this PID (another user's included)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # alive, another user's
+        pass
+    return True
 
 
 def cut_short(data: bytes) -> str | None:
