@@ -212,15 +212,20 @@ def test_a_worker_killed_mid_batch_loses_nothing(
 
     assert render(tmp_path, roster, dask, progress=kill_one) == {"rendered": 40}
     assert set(dask.client.run(os.getpid).values()) != set(pids.values())  # replaced
-    files = pdfs(tmp_path)
-    assert len(files) == 40
-    assert not list((tmp_path / "out").rglob(".*.part"))
-    with Ledger(tmp_path / "pakta.db") as ledger:
+    assert len(complete_and_recorded(tmp_path, local)) == 40
+
+
+def complete_and_recorded(folder: Path, local: Path) -> dict[str, bytes]:
+    """The batch's PDFs, each recorded in the ledger with its hash and none left as a
+    temporary file; the reference roster's rows are the local pool's bytes."""
+    files = pdfs(folder)
+    assert not list((folder / "out").rglob(".*.part"))
+    with Ledger(folder / "pakta.db") as ledger:
         recorded = {Path(d.path).name: d.sha256 for d in ledger.documents()}
     assert recorded == {Path(k).name: sha256_hex(v) for k, v in files.items()}
-    # the first 16 rows are the reference roster's: the same bytes as the local pool
     for name, data in pdfs(local).items():
         assert files[name] == data
+    return files
 
 
 async def _retire(dask_worker: Any) -> None:
@@ -252,13 +257,8 @@ def test_a_worker_restarted_for_its_lifetime_mid_batch_loses_nothing(
             or len(dask.client.run(os.getpid)) < 2:
         assert time.monotonic() < deadline, "the worker was not restarted"
         time.sleep(0.2)
-    files = pdfs(tmp_path)
-    assert not list((tmp_path / "out").rglob(".*.part"))
-    with Ledger(tmp_path / "pakta.db") as ledger:
-        recorded = {Path(d.path).name: d.sha256 for d in ledger.documents()}
-    assert recorded == {Path(k).name: sha256_hex(v) for k, v in files.items()}
-    for name, data in pdfs(local).items():
-        assert files[name] == data
+    files = complete_and_recorded(tmp_path, local)
+    assert len(files) == 40
     # The replacement joined with the batch's state on it: its profiler is paused too
     # (it starts its periodic callbacks after its plugins).
     assert set(map(tuple, dask.client.run(_profiler_running).values())) == {(False, False)}
