@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -38,7 +39,7 @@ def temp_path_for(path: Path, owner: int | None = None) -> Path:
     return path.with_name(f".{path.name}.{owner or os.getpid()}.{secrets.token_hex(4)}.part")
 
 
-def left_behind(name: str) -> str | None:
+def _left_behind(name: str) -> str | None:
     """The output name of a temporary file that no live process will rename or remove
     (its owner is this process, sweeping up after itself, or is gone); None for any
     other file, and for one that another render or signing run still owns."""
@@ -48,10 +49,27 @@ def left_behind(name: str) -> str | None:
     if not target or not owner.isdigit():
         return None
     pid = int(owner)
-    return target if pid == os.getpid() or not process_alive(pid) else None
+    return target if pid == os.getpid() or not _process_alive(pid) else None
 
 
-def process_alive(pid: int) -> bool:
+def remove_left_behind(outputs: Iterable[Path]) -> None:
+    """Remove the temporary files beside these outputs that no live process will rename
+    or remove (a killed run's, or this process's own never-recorded ones). One listing per
+    folder: a glob per output would read the whole folder once for every document."""
+    wanted: dict[Path, set[str]] = {}
+    for path in outputs:
+        wanted.setdefault(path.parent, set()).add(path.name)
+    for folder, names in wanted.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # no folder yet, or one this process cannot read: nothing to sweep
+            continue
+        for entry in entries:
+            if _left_behind(entry.name) in names:
+                discard(Path(entry.path))
+
+
+def _process_alive(pid: int) -> bool:
     """Whether a process of this machine has this PID (another user's included)."""
     try:
         os.kill(pid, 0)

@@ -14,7 +14,7 @@ from pathlib import Path
 from pakta.batch import Executor, LocalExecutor, WorkerState
 from pakta.config import Event, Witness
 from pakta.errors import OutputExistsError, RenderError, TemplateError
-from pakta.files import discard, left_behind, temp_path_for
+from pakta.files import discard, remove_left_behind, temp_path_for
 from pakta.i18n import _
 from pakta.ledger import DocumentRecord, Ledger, now_iso, sha256_hex
 from pakta.render.jobs import RenderJob, with_public_ids
@@ -186,7 +186,7 @@ def _render_batch(
     summary = RenderSummary()
     todo: list[RenderJob] = []
     conflicts: list[RenderJob] = []
-    _remove_stale_temps([job.out_path for job in jobs])
+    remove_left_behind(job.out_path for job in jobs)
     for job in jobs:
         current = file_sha256(job.out_path)
         if current is None:
@@ -234,7 +234,7 @@ def _render_batch(
     finally:
         if todo:
             # Rendered but never recorded (the batch stopped): not left lying about.
-            _remove_stale_temps([job.out_path for job in todo])
+            remove_left_behind(job.out_path for job in todo)
             # The files are renamed into place without a flush each; one flush for the
             # batch makes them durable (a flush per file costs a commit of the file
             # system's journal for every document).
@@ -295,20 +295,3 @@ def _store(result: RenderedFile, ledger: Ledger) -> RenderOutcome:
         discard(result.temp)
         raise
     return RenderOutcome(job.doc_id, job.out_path, "overwritten" if existed else "rendered")
-
-
-def _remove_stale_temps(paths: Sequence[Path]) -> None:
-    """Temporary files a killed run left beside these outputs, or this run's own that were
-    never recorded; another live render's are left alone. One listing per folder: a glob
-    per output would read the whole folder once for every document."""
-    names: dict[Path, set[str]] = {}
-    for path in paths:
-        names.setdefault(path.parent, set()).add(path.name)
-    for folder, wanted in names.items():
-        try:
-            entries = list(os.scandir(folder))
-        except FileNotFoundError:
-            continue
-        for entry in entries:
-            if left_behind(entry.name) in wanted:
-                discard(Path(entry.path))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pakta.errors import PdfInputError, SigningError, SigningRefused
-from pakta.files import atomic_write, discard, left_behind
+from pakta.files import atomic_write, remove_left_behind
 from pakta.i18n import _
 from pakta.ledger import Ledger, SignatureRecord, now_iso, sha256_hex
 from pakta.profiles import Profile, load_profile
@@ -156,7 +156,7 @@ def sign_files(
     """
     plan = BatchPlan(settings, ledger.path if ledger else None, out_dir, in_place,
                      witness_title)
-    _remove_stale_temps({output_path(s, out_dir, in_place).parent for s in sources})
+    remove_left_behind(output_path(s, out_dir, in_place) for s in sources)
     record = ledger.record_signature if ledger is not None else (lambda r: None)
     try:
         if jobs > 1 and key_source is not None and len(sources) > 1:
@@ -175,12 +175,3 @@ def flush_to_disk() -> None:
     """Outputs are renamed into place without a flush each; one flush for the batch
     makes them durable (a flush per file cost more than the signing)."""
     os.sync()
-
-
-def _remove_stale_temps(folders: set[Path]) -> None:
-    """Temporary files left by a run that was killed (its process is gone); those of a
-    run still going on in the same folder are left alone."""
-    for folder in folders:
-        for temp in folder.glob(".*.part"):
-            if left_behind(temp.name) is not None:
-                discard(temp)
