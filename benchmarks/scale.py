@@ -177,8 +177,7 @@ def client(args: argparse.Namespace) -> None:
         assert counts.counts == {"rendered": args.size}, counts
         started = time.perf_counter()
         settings = make_settings([], ledger, [], None)
-        _tally, checked = verify_people(folder / "out", settings, ledger=ledger,
-                                        executor=executor)
+        checked = verify_people(folder / "out", settings, ledger=ledger, executor=executor)
         result["verify_s"] = round(time.perf_counter() - started, 2)
         assert checked.counts == {"INCOMPLETE": args.size}, checked  # unsigned: one slot
     # The client's own peak, exact (the sampler may read it up to half a second early).

@@ -121,8 +121,8 @@ def verify(folder: Path | None, trust: tuple[Path, ...], fmt: str, output: Path 
         settings = make_settings(trust_files, ledger, [], None, ws.template_dir,
                                  workspace_crls(ws.pki_dir))
         writer = _verdict_writer(fmt, out)
-        tally, counts = verify_people((folder or ws.out).resolve(), settings, ledger=ledger,
-                                      executor=pool, on_verdict=writer)
+        counts = verify_people((folder or ws.out).resolve(), settings, ledger=ledger,
+                               executor=pool, on_verdict=writer)
         if fmt == "json":
             out.write("\n]\n")
         if fmt == "text":
