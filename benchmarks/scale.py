@@ -244,9 +244,10 @@ def main() -> None:
         if f"dask:{size}" in skip:
             continue
         rows = [r for r in rows if (r["executor"], r["size"]) != ("dask", size)]
-        # A fresh cluster per run: each worker's peak is this run's.
+        # A fresh cluster per run: each worker's peak is this run's. The dashboard on any
+        # free port (None still serves it on 8787, which another cluster may hold).
         with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=40,
+                          dashboard_address=":0", silence_logs=40,
                           **WORKER_LIFETIME) as cluster:
             assert len(dask_workers()) == args.workers
             rows.append(measure(size, f"dask://{cluster.scheduler_address.split('://')[1]}",

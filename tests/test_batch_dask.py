@@ -35,8 +35,10 @@ WITNESS = Witness("Rahmat Bagja", "Ketua Badan Pengawas Pemilihan Umum Republik 
 def cluster() -> Iterator[Any]:
     from distributed import LocalCluster
 
+    # Any free port for the dashboard: None still serves it on 8787, which another
+    # cluster on this machine may hold.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=40) as local:
+                      dashboard_address=":0", silence_logs=40) as local:
         yield local
 
 
